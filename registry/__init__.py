@@ -1,0 +1,1 @@
+"""Starmark registry: the web service, its data and the `starmark` command."""

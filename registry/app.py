@@ -1,0 +1,87 @@
+"""`create_app(settings)`: the Litestar application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, get
+from litestar.config.response_cache import ResponseCacheConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+from piccolo.engine.base import Engine
+
+from registry import db
+from registry.bodies.controllers import BodyController, KeyController, jwks
+from registry.bodies.services import HostedKeyVault
+from registry.certificates.controllers import CertificateController
+from registry.dependencies import provide_settings, provide_vault
+from registry.problems import EXCEPTION_HANDLERS
+from registry.settings import Settings
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def static_dir() -> Path:
+    import registry.static
+
+    return Path(registry.static.__file__).parent
+
+
+@get("/healthz", summary="Liveness and database check", tags=["operations"])
+async def healthz() -> dict[str, Any]:
+    from registry.certificates.tables import Certificate
+
+    await Certificate.select(Certificate.id).limit(1)
+    return {"status": "ok"}
+
+
+def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Litestar:
+    """The registry app. Given an `engine`, the caller owns its life cycle."""
+    owns_engine = engine is None
+    bound = engine or db.engine_from_url(settings.database.url)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        db.use_engine(bound)
+        if owns_engine:
+            await db.start(bound)
+        try:
+            yield
+        finally:
+            if owns_engine:
+                await db.stop(bound)
+
+    app = Litestar(
+        route_handlers=[
+            CertificateController,
+            BodyController,
+            KeyController,
+            jwks,
+            healthz,
+            create_static_files_router(path="/static", directories=[static_dir()]),
+        ],
+        dependencies={
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "vault": Provide(provide_vault, sync_to_thread=False),
+        },
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        openapi_config=OpenAPIConfig(
+            title="Starmark registry",
+            version="1",
+            description="Signed GB/T 27922 after-sales service certificates.",
+            path="/schema",
+        ),
+        response_cache_config=ResponseCacheConfig(),
+        request_max_body_size=settings.max_request_bytes,
+        lifespan=[lifespan],
+    )
+    app.state.settings = settings
+    app.state.vault = HostedKeyVault(settings.keys)
+    return app

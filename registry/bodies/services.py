@@ -1,0 +1,409 @@
+"""Certification bodies, their keys (hosted or own) and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from registry.audit.services import audit_entry
+from registry.bodies.tables import ApiToken, CertificationBody, SigningKey
+from registry.db import unique_conflicts, write_transaction
+from registry.errors import (
+    ConflictError,
+    FieldError,
+    InvalidInputError,
+    NotFoundError,
+    UnauthorizedError,
+)
+from registry.principals import Principal
+from registry.settings import KeyCustodySettings
+from signing.errors import InvalidKeyError
+from signing.jwks import KeySet
+from signing.keys import KeyRecord, KeyState, PrivateKey, PublicKey
+
+BODY_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
+REGISTRY_OWNER = "registry"
+TOKEN_PREFIX = "smk_"  # noqa: S105 - a public prefix, not a secret
+
+
+def parse_body_code(code: str) -> str:
+    normalised = code.strip().upper()
+    if not BODY_CODE.fullmatch(normalised):
+        raise InvalidInputError(
+            f"body code {code!r} is not 2-32 characters of A-Z, 0-9 and '-'",
+            errors=[FieldError("code", "2-32 characters of A-Z, 0-9 and '-'")],
+        )
+    if normalised == REGISTRY_OWNER.upper():
+        raise InvalidInputError(
+            "the code REGISTRY is reserved for the registry's own key",
+            errors=[FieldError("code", "reserved")],
+        )
+    return normalised
+
+
+def whole_second(moment: datetime) -> datetime:
+    """Documents carry `signed_at` in whole seconds, so a key's window starts on one:
+    a key made at 10:00:00.5 must be able to sign at 10:00:00."""
+    return moment.replace(microsecond=0)
+
+
+# --- bodies -------------------------------------------------------------------
+
+
+async def add_body(
+    code: str, *, name: str, name_en: str | None = None, principal: Principal
+) -> dict[str, Any]:
+    principal.require_operator()
+    code = parse_body_code(code)
+    problems = []
+    if not name.strip() or len(name) > 200:
+        problems.append(FieldError("name", "required, at most 200 characters"))
+    if name_en is not None and len(name_en) > 200:
+        problems.append(FieldError("name_en", "at most 200 characters"))
+    if problems:
+        raise InvalidInputError("the body's name is missing or too long", errors=problems)
+    body = CertificationBody(code=code, name=name.strip(), name_en=(name_en or None))
+    async with write_transaction(CertificationBody._meta.db):
+        with unique_conflicts(f"a certification body with code {code} already exists"):
+            await CertificationBody.insert(body)
+        await audit_entry(principal, "body.add", code, name=name)
+    return await get_body(code)
+
+
+async def get_body(code: str) -> dict[str, Any]:
+    row: dict[str, Any] | None = (
+        await CertificationBody.select().where(CertificationBody.code == code.upper()).first()
+    )
+    if row is None:
+        raise NotFoundError(f"no certification body with code {code}")
+    return row
+
+
+async def list_bodies() -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = await CertificationBody.select().order_by(CertificationBody.code)
+    return rows
+
+
+# --- keys ---------------------------------------------------------------------
+
+
+class HostedKeyVault:
+    """Seals hosted private keys as encrypted PKCS#8 and opens them again.
+
+    The passphrase comes from STARMARK_KEY_PASSPHRASE (settings); decrypted
+    keys are kept in this process's memory only, keyed by kid, because
+    opening PKCS#8 costs a key derivation each time.
+    """
+
+    def __init__(self, custody: KeyCustodySettings) -> None:
+        self._passphrase = custody.passphrase
+        self._open: dict[str, PrivateKey] = {}
+        self._lock = threading.Lock()
+
+    def seal(self, key: PrivateKey) -> str:
+        return key.to_pkcs8_pem(passphrase=self._passphrase).decode("ascii")
+
+    def unseal(self, kid: str, pem: str) -> PrivateKey:
+        with self._lock:
+            key = self._open.get(kid)
+        if key is None:
+            try:
+                key = PrivateKey.from_pkcs8_pem(pem.encode("ascii"), passphrase=self._passphrase)
+            except InvalidKeyError as e:
+                raise ConflictError(
+                    f"hosted key {kid} cannot be unlocked: is STARMARK_KEY_PASSPHRASE "
+                    "the one it was created with?"
+                ) from e
+            with self._lock:
+                self._open[kid] = key
+        return key
+
+
+def key_record_from_row(row: Mapping[str, Any], body_code: str | None) -> KeyRecord:
+    return KeyRecord(
+        public_key=PublicKey.from_jwk(json.loads(row["public_jwk"])),
+        body=body_code,
+        not_before=row["not_before"],
+        not_after=row["not_after"],
+        state=KeyState(row["state"]),
+        compromised_at=row["compromised_at"],
+    )
+
+
+KEY_COLUMNS = (
+    SigningKey.id,
+    SigningKey.kid,
+    SigningKey.public_jwk,
+    SigningKey.not_before,
+    SigningKey.not_after,
+    SigningKey.state,
+    SigningKey.compromised_at,
+    SigningKey.custody,
+    SigningKey.created_at,
+    SigningKey.body.code.as_alias("body_code"),
+)
+
+
+async def load_keyset(*, body_code: str | None = None) -> KeySet:
+    """Every key (or one body's keys) with its window and state."""
+    query = SigningKey.select(*KEY_COLUMNS).order_by(SigningKey.id)
+    if body_code is not None:
+        query = query.where(SigningKey.body.code == body_code)
+    rows = await query
+    return KeySet.of(*(key_record_from_row(r, r["body_code"] or REGISTRY_OWNER) for r in rows))
+
+
+async def list_keys(body_code: str | None = None) -> list[dict[str, Any]]:
+    query = SigningKey.select(*KEY_COLUMNS).order_by(SigningKey.id)
+    if body_code is not None:
+        query = query.where(SigningKey.body.code == body_code)
+    rows: list[dict[str, Any]] = await query
+    return rows
+
+
+async def _insert_key(
+    body: dict[str, Any] | None,
+    public_key: PublicKey,
+    *,
+    custody: str,
+    sealed: str | None,
+    not_before: datetime,
+    not_after: datetime | None,
+    principal: Principal,
+) -> str:
+    kid = public_key.kid
+    row = SigningKey(
+        kid=kid,
+        body=body["id"] if body else None,
+        public_jwk=json.dumps(public_key.to_jwk(), sort_keys=True),
+        not_before=not_before,
+        not_after=not_after,
+        state=KeyState.ACTIVE.value,
+        custody=custody,
+        encrypted_private_key=sealed,
+    )
+    async with write_transaction(SigningKey._meta.db):
+        with unique_conflicts(f"key {kid} is already registered"):
+            await SigningKey.insert(row)
+        await audit_entry(
+            principal,
+            "key.add",
+            kid,
+            body=body["code"] if body else REGISTRY_OWNER,
+            custody=custody,
+        )
+    return kid
+
+
+async def generate_hosted_key(
+    body_code: str,
+    *,
+    vault: HostedKeyVault,
+    now: datetime,
+    not_after: datetime | None = None,
+    principal: Principal,
+) -> str:
+    """Generate a key the registry keeps (encrypted) and signs with. Returns its kid."""
+    principal.require_operator()
+    body = await get_body(body_code)
+    key = PrivateKey.generate()
+    return await _insert_key(
+        body,
+        key.public_key,
+        custody="hosted",
+        sealed=vault.seal(key),
+        not_before=whole_second(now),
+        not_after=not_after,
+        principal=principal,
+    )
+
+
+async def register_public_key(
+    body_code: str,
+    jwk: Mapping[str, Any],
+    *,
+    not_before: datetime,
+    not_after: datetime | None = None,
+    principal: Principal,
+) -> str:
+    """Register the public half of a key the body keeps itself. Returns its kid."""
+    principal.require_operator()
+    body = await get_body(body_code)
+    try:
+        public_key = PublicKey.from_jwk(jwk)
+    except InvalidKeyError as e:
+        raise InvalidInputError(str(e), errors=[FieldError("jwk", str(e))]) from e
+    if not_after is not None and not_after <= not_before:
+        raise InvalidInputError(
+            "not_after must be later than not_before",
+            errors=[FieldError("not_after", "must be later than not_before")],
+        )
+    return await _insert_key(
+        body,
+        public_key,
+        custody="own",
+        sealed=None,
+        not_before=whole_second(not_before),
+        not_after=not_after,
+        principal=principal,
+    )
+
+
+async def ensure_registry_key(*, vault: HostedKeyVault, now: datetime) -> str:
+    """The registry's own key (receipts), created on first start."""
+    row = await SigningKey.select(SigningKey.kid).where(SigningKey.body.is_null()).first()
+    if row is not None:
+        return str(row["kid"])
+    key = PrivateKey.generate()
+    return await _insert_key(
+        None,
+        key.public_key,
+        custody="hosted",
+        sealed=vault.seal(key),
+        not_before=whole_second(now),
+        not_after=None,
+        principal=Principal.cli(),
+    )
+
+
+async def _get_key_row(kid: str) -> dict[str, Any]:
+    row: dict[str, Any] | None = (
+        await SigningKey.select(*KEY_COLUMNS, SigningKey.encrypted_private_key)
+        .where(SigningKey.kid == kid)
+        .first()
+    )
+    if row is None:
+        raise NotFoundError(f"no key with kid {kid}")
+    return row
+
+
+async def retire_key(kid: str, *, now: datetime, principal: Principal) -> None:
+    """A retired key signs no more; what it signed inside its window still counts."""
+    principal.require_operator()
+    row = await _get_key_row(kid)
+    if row["state"] != KeyState.ACTIVE.value:
+        raise ConflictError(f"key {kid} is {row['state']}, not active")
+    not_after = row["not_after"] if row["not_after"] and row["not_after"] < now else now
+    async with write_transaction(SigningKey._meta.db):
+        await SigningKey.update(
+            {SigningKey.state: KeyState.RETIRED.value, SigningKey.not_after: not_after}
+        ).where(SigningKey.kid == kid)
+        await audit_entry(principal, "key.retire", kid)
+
+
+async def compromise_key(kid: str, *, at: datetime, now: datetime, principal: Principal) -> None:
+    """Documents signed or recorded from `at` on stop counting (PRODUCT §3)."""
+    principal.require_operator()
+    row = await _get_key_row(kid)
+    if at > now:
+        raise InvalidInputError(
+            "compromised_at lies in the future",
+            errors=[FieldError("compromised_at", "must not be in the future")],
+        )
+    if row["compromised_at"] is not None and row["compromised_at"] <= at:
+        raise ConflictError(
+            f"key {kid} is already marked compromised since {row['compromised_at'].isoformat()}"
+        )
+    async with write_transaction(SigningKey._meta.db):
+        await SigningKey.update(
+            {SigningKey.state: KeyState.COMPROMISED.value, SigningKey.compromised_at: at}
+        ).where(SigningKey.kid == kid)
+        await audit_entry(principal, "key.compromise", kid, compromised_at=at.isoformat())
+
+
+async def active_hosted_signer(
+    body_code: str | None, *, vault: HostedKeyVault, now: datetime
+) -> PrivateKey:
+    """The newest active hosted key of a body (None: the registry's), usable now."""
+    query = SigningKey.select(*KEY_COLUMNS, SigningKey.encrypted_private_key).where(
+        SigningKey.custody == "hosted",
+        SigningKey.state == KeyState.ACTIVE.value,
+        SigningKey.not_before <= now,
+    )
+    if body_code is None:
+        query = query.where(SigningKey.body.is_null())
+    else:
+        query = query.where(SigningKey.body.code == body_code)
+    for row in await query.order_by(SigningKey.id, ascending=False):
+        if row["not_after"] is None or row["not_after"] >= now:
+            return vault.unseal(row["kid"], row["encrypted_private_key"])
+    owner = body_code or REGISTRY_OWNER
+    raise ConflictError(
+        f"{owner} has no active hosted key: generate one "
+        f"(starmark key generate --body {owner} --hosted) or submit a signed JWS"
+    )
+
+
+# --- tokens -------------------------------------------------------------------
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class NewToken:
+    #: Shown once, never stored.
+    token: str = ""
+    prefix: str = ""
+
+
+async def create_token(body_code: str | None, *, label: str = "", principal: Principal) -> NewToken:
+    """A body token (or an operator token when body_code is None)."""
+    principal.require_operator()
+    body = await get_body(body_code) if body_code is not None else None
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    prefix = token[: len(TOKEN_PREFIX) + 8]
+    async with write_transaction(ApiToken._meta.db):
+        await ApiToken.insert(
+            ApiToken(
+                token_hash=hash_token(token),
+                body=body["id"] if body else None,
+                is_operator=body is None,
+                prefix=prefix,
+                label=label[:200],
+            )
+        )
+        await audit_entry(
+            principal, "token.create", prefix, body=body_code or "operator", label=label
+        )
+    return NewToken(token=token, prefix=prefix)
+
+
+async def revoke_token(prefix: str, *, now: datetime, principal: Principal) -> None:
+    principal.require_operator()
+    async with write_transaction(ApiToken._meta.db):
+        rows = await ApiToken.select(ApiToken.id).where(
+            ApiToken.prefix == prefix, ApiToken.revoked_at.is_null()
+        )
+        if not rows:
+            raise NotFoundError(f"no active token starting with {prefix}")
+        await ApiToken.update({ApiToken.revoked_at: now}).where(ApiToken.prefix == prefix)
+        await audit_entry(principal, "token.revoke", prefix)
+
+
+async def authenticate(token: str, *, request_id: str | None = None) -> Principal:
+    if not token.startswith(TOKEN_PREFIX):
+        raise UnauthorizedError("the bearer token is not a Starmark token")
+    row = (
+        await ApiToken.select(
+            ApiToken.prefix, ApiToken.is_operator, ApiToken.body.code.as_alias("body_code")
+        )
+        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_null())
+        .first()
+    )
+    if row is None:
+        raise UnauthorizedError("the bearer token is unknown or revoked")
+    return Principal(
+        actor=f"token:{row['prefix']}",
+        body_code=row["body_code"],
+        is_operator=bool(row["is_operator"]),
+        request_id=request_id,
+    )

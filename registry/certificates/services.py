@@ -1,0 +1,686 @@
+"""Issue, revise and change the status of certificates; read them back.
+
+Every write is one transaction (all of it or nothing). Concurrent writers to
+one certificate conflict on the unique (certificate, revision) and
+(certificate, seq) indexes, so exactly one wins and the other gets 409.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from registry.audit.services import audit_entry
+from registry.bodies.services import (
+    HostedKeyVault,
+    active_hosted_signer,
+    get_body,
+    load_keyset,
+)
+from registry.bodies.tables import SigningKey
+from registry.certificates.tables import Certificate, CertificateRevision, StatusEvent
+from registry.db import unique_conflicts, write_transaction
+from registry.errors import (
+    ConflictError,
+    FieldError,
+    InvalidInputError,
+    NotFoundError,
+)
+from registry.principals import Principal
+from signing.documents import CertificatePayload, StatusEventPayload
+from signing.errors import (
+    InvalidPayloadError,
+    MalformedError,
+    SigningError,
+    TransitionError,
+    UnverifiedSignatureError,
+)
+from signing.jws import (
+    CERTIFICATE_TYP,
+    STATUS_TYP,
+    CompactJWS,
+    SignedDocument,
+    open_signed,
+    sign_compact,
+)
+from signing.keys import PrivateKey
+from signing.scheme import StarLevel
+from signing.status import CertificateStatus, EventStatus, check_new_event, check_new_revision
+from signing.verdict import SignedInput, Verdict, certificate_verdict, not_found_verdict
+
+#: Underlying states kept in `Certificate.status`; expiry is derived from dates.
+STORED_STATES = ("valid", "suspended", "revoked", "withdrawn")
+#: How far in the future a submitted `signed_at` may lie (clock skew).
+DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
+CST_OFFSET = timedelta(hours=8)
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """What a write needs besides its input: who, when, and the key vault."""
+
+    principal: Principal
+    now: datetime
+    vault: HostedKeyVault
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW
+
+
+# --- reading stored documents ------------------------------------------------------
+
+
+def stored_payload(token: str) -> dict[str, Any]:
+    """The payload of a JWS the registry stored after verifying it.
+
+    Used for the state machine on the write path; every public answer verifies
+    the signatures again (`verdict`).
+    """
+    parsed = CompactJWS.parse(token)
+    payload: dict[str, Any] = json.loads(parsed.payload_bytes)
+    return payload
+
+
+@dataclass(frozen=True)
+class StoredCertificate:
+    row: dict[str, Any]
+    revisions: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+
+    @property
+    def number(self) -> str:
+        return str(self.row["number"])
+
+    def revision_payloads(self) -> list[CertificatePayload]:
+        return [CertificatePayload.from_json(stored_payload(r["jws"])) for r in self.revisions]
+
+    def event_payloads(self) -> list[StatusEventPayload]:
+        return [StatusEventPayload.from_json(stored_payload(e["jws"])) for e in self.events]
+
+
+async def load_certificate(number: str) -> StoredCertificate | None:
+    row = (
+        await Certificate.select(
+            *Certificate.all_columns(), Certificate.body.code.as_alias("body_code")
+        )
+        .where(Certificate.number == number.strip().upper())
+        .first()
+    )
+    if row is None:
+        return None
+    revisions = (
+        await CertificateRevision.select(
+            CertificateRevision.revision,
+            CertificateRevision.jws,
+            CertificateRevision.signed_at,
+            CertificateRevision.recorded_at,
+            CertificateRevision.key.kid.as_alias("kid"),
+        )
+        .where(CertificateRevision.certificate == row["id"])
+        .order_by(CertificateRevision.revision)
+    )
+    events = (
+        await StatusEvent.select(
+            StatusEvent.seq,
+            StatusEvent.status,
+            StatusEvent.effective_at,
+            StatusEvent.recorded_at,
+            StatusEvent.reason,
+            StatusEvent.jws,
+            StatusEvent.key.kid.as_alias("kid"),
+        )
+        .where(StatusEvent.certificate == row["id"])
+        .order_by(StatusEvent.seq)
+    )
+    return StoredCertificate(row=row, revisions=revisions, events=events)
+
+
+async def require_certificate(number: str) -> StoredCertificate:
+    stored = await load_certificate(number)
+    if stored is None:
+        raise NotFoundError(f"no certificate with number {number.strip().upper()}")
+    return stored
+
+
+# --- verdicts ---------------------------------------------------------------------
+
+
+async def verdict_for(
+    number: str,
+    *,
+    at: datetime,
+    now: datetime,
+    min_level: StarLevel | None = None,
+    stored: StoredCertificate | None = None,
+) -> Verdict:
+    """Verify every signed document of the certificate and fold its status at `at`."""
+    if stored is None:
+        stored = await load_certificate(number)
+    if stored is None:
+        return not_found_verdict(number.strip().upper(), at=at, now=now, min_level=min_level)
+    keys = await load_keyset(body_code=stored.row["body_code"])
+    return certificate_verdict(
+        revisions=[SignedInput(r["jws"], recorded_at=r["recorded_at"]) for r in stored.revisions],
+        events=[SignedInput(e["jws"], recorded_at=e["recorded_at"]) for e in stored.events],
+        keys=keys,
+        at=at,
+        now=now,
+        min_level=min_level,
+    )
+
+
+def certificate_document(stored: StoredCertificate, verdict: Verdict) -> dict[str, Any]:
+    """`GET /api/v1/certificates/{number}` (PRODUCT §4)."""
+    return {
+        "number": stored.number,
+        "status": verdict.status,
+        "body": stored.row["body_code"],
+        "certificate": stored_payload(stored.revisions[-1]["jws"]),
+        "revisions": [
+            {"revision": r["revision"], "kid": r["kid"], "jws": r["jws"]} for r in stored.revisions
+        ],
+        "events": [
+            {
+                "status": e["status"],
+                "effective_at": _instant(e["effective_at"]),
+                "recorded_at": _instant(e["recorded_at"]),
+                "reason": e["reason"],
+                "kid": e["kid"],
+                "jws": e["jws"],
+            }
+            for e in stored.events
+        ],
+    }
+
+
+def _instant(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+# --- accepting signed documents ---------------------------------------------------
+
+
+def _payload_problems(err: InvalidPayloadError, prefix: str = "") -> list[FieldError]:
+    return [FieldError(prefix + p.field, p.message) for p in err.problems]
+
+
+async def _open_submitted(
+    token: Any, *, typ: str, body_code: str, ctx: WriteContext
+) -> SignedDocument:
+    """Verify a JWS a body submitted: its key, its time, its signature."""
+    if not isinstance(token, str) or not token:
+        raise InvalidInputError(
+            "jws must be a compact JWS string", errors=[FieldError("jws", "a compact JWS string")]
+        )
+    keys = await load_keyset(body_code=body_code)
+    try:
+        document = open_signed(token, keys=keys, typ=typ)
+    except (UnverifiedSignatureError, MalformedError) as e:
+        raise InvalidInputError(
+            f"the JWS was not accepted: {e}", errors=[FieldError("jws", str(e))]
+        ) from e
+    signed_at_text = document.payload.get("signed_at")
+    try:
+        if typ == CERTIFICATE_TYP:
+            signed_at = CertificatePayload.from_json(document.payload).signed_at
+        else:
+            signed_at = StatusEventPayload.from_json(document.payload).signed_at
+    except InvalidPayloadError as e:
+        raise InvalidInputError(
+            f"the signed payload breaks the rules: {e}", errors=_payload_problems(e, "jws.")
+        ) from e
+    if signed_at > ctx.now + ctx.clock_skew:
+        raise InvalidInputError(
+            f"signed_at {signed_at_text} lies in the future",
+            errors=[FieldError("jws.signed_at", "lies in the future; check the signer's clock")],
+        )
+    try:
+        document.key.check_usable(signed_at, recorded_at=ctx.now)
+    except UnverifiedSignatureError as e:
+        raise InvalidInputError(
+            f"key {document.kid} may not sign at {signed_at_text}: {e}",
+            errors=[FieldError("jws", str(e))],
+        ) from e
+    issuer = document.payload.get("issuer") or {}
+    if issuer.get("code") != body_code:
+        raise InvalidInputError(
+            f"the document names issuer {issuer.get('code')!r}, not {body_code}",
+            errors=[FieldError("jws.issuer.code", f"must be {body_code}")],
+        )
+    return document
+
+
+async def _sign_hosted(
+    payload: Mapping[str, Any], *, typ: str, body_code: str, ctx: WriteContext
+) -> tuple[str, PrivateKey]:
+    key = await active_hosted_signer(body_code, vault=ctx.vault, now=ctx.now)
+    return sign_compact(payload, key=key, typ=typ), key
+
+
+async def _key_id(kid: str) -> int:
+    row = await SigningKey.select(SigningKey.id).where(SigningKey.kid == kid).first()
+    assert row is not None  # the key was just used to verify or sign
+    return int(row["id"])
+
+
+def _body_code_for(principal: Principal, body_code: str | None) -> str:
+    code = body_code or principal.body_code
+    if code is None:
+        raise InvalidInputError(
+            "name the certification body this certificate belongs to",
+            errors=[FieldError("body", "required for operator tokens")],
+        )
+    if not principal.is_operator:
+        principal.require_body(code)
+    return code
+
+
+# --- issuing and revising ---------------------------------------------------------
+
+
+def certificate_columns(payload: CertificatePayload) -> dict[str, Any]:
+    """The `Certificate` columns that copy a revision's fields, by column name.
+
+    The one place that maps a signed payload to queryable columns: issuing,
+    revising and bulk import all use it.
+    """
+    return {
+        "holder_name": payload.holder.name,
+        "holder_name_en": payload.holder.name_en,
+        "uscc": payload.holder.uscc,
+        "province": payload.holder.uscc[2:4],
+        "level": payload.level.value,
+        "score": payload.score,
+        "scope_zh": payload.scope.zh,
+        "scope_en": payload.scope.en,
+        "issued_on": payload.issued_on,
+        "valid_from": payload.valid_from,
+        "valid_until": payload.valid_until,
+        "current_revision": payload.revision,
+    }
+
+
+async def _prepare_revision(
+    request: Mapping[str, Any],
+    *,
+    body_code: str,
+    revision: int,
+    number: str | None,
+    ctx: WriteContext,
+) -> tuple[CertificatePayload, str, str]:
+    """Payload, JWS and kid of a new revision, from fields (hosted key) or a JWS."""
+    if not isinstance(request, Mapping):
+        raise InvalidInputError("the request must be a JSON object")
+    if "jws" in request:
+        extra = sorted(set(request) - {"jws"})
+        if extra:
+            raise InvalidInputError(
+                "send either the certificate's fields or a signed jws, not both",
+                errors=[FieldError(f, "not allowed next to jws") for f in extra],
+            )
+        document = await _open_submitted(
+            request["jws"], typ=CERTIFICATE_TYP, body_code=body_code, ctx=ctx
+        )
+        payload = CertificatePayload.from_json(document.payload)
+        token, kid = document.token, document.kid
+    else:
+        body = await get_body(body_code)
+        fields = dict(request)
+        if number is not None:
+            given = fields.get("number")
+            if given is not None and str(given).strip().upper() != number:
+                raise InvalidInputError(
+                    "the number in the body differs from the one in the URL",
+                    errors=[FieldError("number", f"must be {number}")],
+                )
+            fields["number"] = number
+        try:
+            payload = CertificatePayload.build(
+                fields,
+                issuer_code=body_code,
+                issuer_name=body["name"],
+                revision=revision,
+                signed_at=ctx.now,
+            )
+        except InvalidPayloadError as e:
+            raise InvalidInputError(str(e), errors=_payload_problems(e)) from e
+        token, key = await _sign_hosted(
+            payload.to_json(), typ=CERTIFICATE_TYP, body_code=body_code, ctx=ctx
+        )
+        kid = key.kid
+    if payload.revision != revision:
+        raise ConflictError(
+            f"this is revision {payload.revision}; the registry expects revision {revision}"
+        )
+    if number is not None and payload.number != number:
+        raise InvalidInputError(
+            "the signed number differs from the one in the URL",
+            errors=[FieldError("jws.number", f"must be {number}")],
+        )
+    return payload, token, kid
+
+
+async def issue_certificate(
+    request: Mapping[str, Any], *, body_code: str | None = None, ctx: WriteContext
+) -> StoredCertificate:
+    """Issue revision 1: from fields, signed with the body's hosted key, or from a JWS."""
+    code = _body_code_for(ctx.principal, body_code)
+    payload, token, kid = await _prepare_revision(
+        request, body_code=code, revision=1, number=None, ctx=ctx
+    )
+    body = await get_body(code)
+    key_id = await _key_id(kid)
+    certificate_id = uuid.uuid4()
+    async with write_transaction(Certificate._meta.db):
+        with unique_conflicts(f"certificate number {payload.number} is already taken"):
+            await Certificate.insert(
+                Certificate(
+                    id=certificate_id,
+                    number=payload.number,
+                    body=body["id"],
+                    status="valid",
+                    event_count=0,
+                    **certificate_columns(payload),
+                )
+            )
+        await CertificateRevision.insert(
+            CertificateRevision(
+                certificate=certificate_id,
+                revision=1,
+                jws=token,
+                key=key_id,
+                signed_at=payload.signed_at,
+                recorded_at=ctx.now,
+            )
+        )
+        await audit_entry(ctx.principal, "certificate.issue", payload.number, kid=kid)
+    return await require_certificate(payload.number)
+
+
+async def add_revision(
+    number: str, request: Mapping[str, Any], *, ctx: WriteContext
+) -> StoredCertificate:
+    """A new signed revision: level after surveillance, scope, renewal."""
+    stored = await require_certificate(number)
+    ctx.principal.require_body(stored.row["body_code"]) if not ctx.principal.is_operator else None
+    current = stored.row["current_revision"]
+    payload, token, kid = await _prepare_revision(
+        request,
+        body_code=stored.row["body_code"],
+        revision=current + 1,
+        number=stored.number,
+        ctx=ctx,
+    )
+    try:
+        check_new_revision(stored.revision_payloads(), payload)
+    except TransitionError as e:
+        raise ConflictError(str(e)) from e
+    key_id = await _key_id(kid)
+    async with write_transaction(Certificate._meta.db):
+        with unique_conflicts(
+            f"revision {current + 1} of {stored.number} was written by someone else first"
+        ):
+            await CertificateRevision.insert(
+                CertificateRevision(
+                    certificate=stored.row["id"],
+                    revision=payload.revision,
+                    jws=token,
+                    key=key_id,
+                    signed_at=payload.signed_at,
+                    recorded_at=ctx.now,
+                )
+            )
+        values: dict[Any, Any] = {**certificate_columns(payload), "updated_at": ctx.now}
+        await Certificate.update(values).where(Certificate.id == stored.row["id"])
+        await audit_entry(
+            ctx.principal, "certificate.revise", stored.number, revision=payload.revision, kid=kid
+        )
+    return await require_certificate(stored.number)
+
+
+# --- status events -----------------------------------------------------------------
+
+
+def underlying_state(events: Sequence[StatusEventPayload], at: datetime) -> str:
+    """valid, suspended, revoked or withdrawn by the events in effect at `at`.
+
+    The sequence is legal (checked on every write), so the last change in
+    (effective_at, recorded order) decides.
+    """
+    state = "valid"
+    for event in sorted(events, key=lambda e: e.effective_at):
+        if event.effective_at > at:
+            break
+        state = {
+            EventStatus.SUSPENDED: "suspended",
+            EventStatus.REINSTATED: "valid",
+            EventStatus.REVOKED: "revoked",
+            EventStatus.WITHDRAWN: "withdrawn",
+        }.get(event.status, state)
+    return state
+
+
+async def add_status_event(
+    number: str, request: Mapping[str, Any], *, ctx: WriteContext
+) -> StoredCertificate:
+    """Suspend, reinstate, revoke, withdraw or record a passed surveillance."""
+    stored = await require_certificate(number)
+    body_code = stored.row["body_code"]
+    if not ctx.principal.is_operator:
+        ctx.principal.require_body(body_code)
+    if not isinstance(request, Mapping):
+        raise InvalidInputError("the request must be a JSON object")
+    if "jws" in request:
+        extra = sorted(set(request) - {"jws"})
+        if extra:
+            raise InvalidInputError(
+                "send either status fields or a signed jws, not both",
+                errors=[FieldError(f, "not allowed next to jws") for f in extra],
+            )
+        document = await _open_submitted(
+            request["jws"], typ=STATUS_TYP, body_code=body_code, ctx=ctx
+        )
+        event = StatusEventPayload.from_json(document.payload)
+        token, kid = document.token, document.kid
+        if event.number != stored.number:
+            raise InvalidInputError(
+                "the signed number differs from the one in the URL",
+                errors=[FieldError("jws.number", f"must be {stored.number}")],
+            )
+    else:
+        fields = dict(request)
+        try:
+            event = StatusEventPayload.build(
+                fields,
+                number=stored.number,
+                revision=stored.row["current_revision"],
+                issuer_code=body_code,
+                signed_at=ctx.now,
+                now=ctx.now,
+            )
+        except InvalidPayloadError as e:
+            raise InvalidInputError(str(e), errors=_payload_problems(e)) from e
+        token, key = await _sign_hosted(
+            event.to_json(), typ=STATUS_TYP, body_code=body_code, ctx=ctx
+        )
+        kid = key.kid
+    if event.effective_at > ctx.now + ctx.clock_skew:
+        raise InvalidInputError(
+            "effective_at lies in the future: publish an event when it takes effect",
+            errors=[FieldError("effective_at", "must not be in the future")],
+        )
+    events = stored.event_payloads()
+    try:
+        check_new_event(stored.revision_payloads(), events, event)
+    except TransitionError as e:
+        raise ConflictError(str(e)) from e
+    key_id = await _key_id(kid)
+    seq = stored.row["event_count"] + 1
+    new_state = underlying_state([*events, event], ctx.now)
+    async with write_transaction(Certificate._meta.db):
+        with unique_conflicts(
+            f"the status of {stored.number} was changed by someone else at the same time; "
+            "reload it and try again"
+        ):
+            await StatusEvent.insert(
+                StatusEvent(
+                    certificate=stored.row["id"],
+                    seq=seq,
+                    status=event.status.value,
+                    effective_at=event.effective_at,
+                    reason=event.reason,
+                    jws=token,
+                    key=key_id,
+                    signed_at=event.signed_at,
+                    recorded_at=ctx.now,
+                )
+            )
+            updated = (
+                await Certificate.update(
+                    {
+                        Certificate.event_count: seq,
+                        Certificate.status: new_state,
+                        Certificate.updated_at: ctx.now,
+                    }
+                )
+                .where((Certificate.id == stored.row["id"]) & (Certificate.event_count == seq - 1))
+                .returning(Certificate.id)
+            )
+        if not updated:
+            raise ConflictError(
+                f"the status of {stored.number} was changed by someone else at the same time; "
+                "reload it and try again"
+            )
+        await audit_entry(
+            ctx.principal,
+            f"certificate.{event.status.value}",
+            stored.number,
+            effective_at=event.effective_at.isoformat(),
+            kid=kid,
+        )
+    return await require_certificate(stored.number)
+
+
+# --- listing ------------------------------------------------------------------------
+
+
+def today_cst(now: datetime) -> date:
+    return (now.astimezone(UTC) + CST_OFFSET).date()
+
+
+def derived_status(row: Mapping[str, Any], now: datetime) -> str:
+    """Status from the stored columns at `now` (for lists; pages verify signatures)."""
+    state = row["status"]
+    if state in ("revoked", "withdrawn"):
+        return str(state)
+    today = today_cst(now)
+    if today > row["valid_until"]:
+        return CertificateStatus.EXPIRED.value
+    if today < row["valid_from"]:
+        return CertificateStatus.NOT_YET_VALID.value
+    return str(state)
+
+
+LIST_STATUSES = tuple(s.value for s in CertificateStatus)
+
+
+def _status_filter(status: str, now: datetime) -> Any:
+    today = today_cst(now)
+    in_dates = (Certificate.valid_from <= today) & (Certificate.valid_until >= today)
+    live = Certificate.status.is_in(["valid", "suspended"])
+    if status in ("revoked", "withdrawn"):
+        return Certificate.status == status
+    if status == "expired":
+        return live & (Certificate.valid_until < today)
+    if status == "not_yet_valid":
+        return live & (Certificate.valid_from > today)
+    return (Certificate.status == status) & in_dates
+
+
+def encode_cursor(number: str) -> str:
+    return base64.urlsafe_b64encode(number.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        number = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (ValueError, UnicodeDecodeError) as e:
+        raise InvalidInputError(
+            "cursor is not one this registry handed out",
+            errors=[FieldError("cursor", "use next_cursor from the previous page")],
+        ) from e
+    if not number or len(number) > 40:
+        raise InvalidInputError(
+            "cursor is not one this registry handed out",
+            errors=[FieldError("cursor", "use next_cursor from the previous page")],
+        )
+    return number
+
+
+async def list_certificates(
+    *,
+    body: str | None = None,
+    level: str | None = None,
+    status: str | None = None,
+    limit: int = 20,
+    cursor: str | None = None,
+    now: datetime,
+) -> tuple[list[dict[str, Any]], str | None]:
+    problems: list[FieldError] = []
+    if level is not None and level not in {lvl.value for lvl in StarLevel}:
+        problems.append(FieldError("level", "one of " + ", ".join(lvl.value for lvl in StarLevel)))
+    if status is not None and status not in LIST_STATUSES:
+        problems.append(FieldError("status", "one of " + ", ".join(LIST_STATUSES)))
+    if not 1 <= limit <= 100:
+        problems.append(FieldError("limit", "from 1 to 100"))
+    if problems:
+        raise InvalidInputError("bad list parameters", errors=problems)
+    query = Certificate.select(
+        Certificate.number,
+        Certificate.holder_name,
+        Certificate.holder_name_en,
+        Certificate.uscc,
+        Certificate.province,
+        Certificate.level,
+        Certificate.score,
+        Certificate.status,
+        Certificate.valid_from,
+        Certificate.valid_until,
+        Certificate.body.code.as_alias("body"),
+    )
+    if body is not None:
+        query = query.where(Certificate.body.code == body.strip().upper())
+    if level is not None:
+        query = query.where(Certificate.level == level)
+    if status is not None:
+        query = query.where(_status_filter(status, now))
+    if cursor is not None:
+        query = query.where(Certificate.number > decode_cursor(cursor))
+    rows = await query.order_by(Certificate.number).limit(limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    items = [
+        {
+            "number": r["number"],
+            "holder_name": r["holder_name"],
+            "holder_name_en": r["holder_name_en"],
+            "uscc": r["uscc"],
+            "province": r["province"],
+            "level": r["level"],
+            "score": float(Decimal(r["score"])),
+            "status": derived_status(r, now),
+            "valid_from": r["valid_from"].isoformat(),
+            "valid_until": r["valid_until"].isoformat(),
+            "body": r["body"],
+        }
+        for r in rows
+    ]
+    return items, encode_cursor(rows[-1]["number"]) if more else None
+
+
+def signing_error_message(exc: SigningError) -> str:
+    return str(exc)

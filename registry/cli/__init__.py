@@ -1,0 +1,29 @@
+"""The `starmark` command."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Starmark: a signed registry of GB/T 27922 after-sales service certificates."""
+    logging.basicConfig(level=logging.WARNING, format="starmark: %(message)s")
+
+
+def _register() -> None:
+    from registry.cli import admin, certs, demo, verify
+
+    main.add_command(verify.verify)
+    main.add_command(admin.serve)
+    main.add_command(admin.db_group)
+    main.add_command(admin.body_group)
+    main.add_command(admin.key_group)
+    main.add_command(admin.token_group)
+    main.add_command(certs.cert_group)
+    main.add_command(demo.demo)
+
+
+_register()

@@ -1,0 +1,199 @@
+"""Operator commands: serve, db, body, key, token, demo."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from registry.bodies import services as bodies
+from registry.bodies.services import HostedKeyVault
+from registry.cli.context import fail, now, run_with_database
+from registry.principals import Principal
+from registry.settings import Settings
+from signing.errors import MalformedError
+from signing.instants import parse_instant
+from signing.keys import PrivateKey
+
+
+def parse_when(value: str | None, option: str) -> object:
+    if value is None:
+        return now()
+    try:
+        return parse_instant(value)
+    except MalformedError as e:
+        raise click.BadParameter(str(e), param_hint=option) from e
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int)
+@click.option("--no-migrate", is_flag=True, help="Do not run pending migrations first.")
+def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
+    """Serve the registry over HTTP."""
+    import uvicorn
+
+    if not no_migrate:
+
+        async def migrate(settings: Settings, vault: HostedKeyVault) -> None:
+            await bodies.ensure_registry_key(vault=vault, now=now())
+
+        run_with_database(migrate)
+    uvicorn.run(
+        "registry.asgi:build",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+@click.group(name="db")
+def db_group() -> None:
+    """The database."""
+
+
+@db_group.command()
+def migrate() -> None:
+    """Run pending migrations (SQLite or PostgreSQL, from DATABASE_URL)."""
+
+    async def work(settings: Settings, vault: HostedKeyVault) -> None:
+        await bodies.ensure_registry_key(vault=vault, now=now())
+
+    run_with_database(work)
+    click.echo("database is up to date")
+
+
+@click.group(name="body")
+def body_group() -> None:
+    """Certification bodies."""
+
+
+@body_group.command(name="add")
+@click.argument("code")
+@click.option("--name", required=True, help="Official Chinese name.")
+@click.option("--name-en", default=None, help="English name.")
+def body_add(code: str, name: str, name_en: str | None) -> None:
+    """Register a certification body."""
+
+    async def work(settings: Settings, vault: HostedKeyVault) -> dict[str, object]:
+        return await bodies.add_body(code, name=name, name_en=name_en, principal=Principal.cli())
+
+    body = run_with_database(work)
+    click.echo(f"registered {body['code']} {body['name']}")
+
+
+@click.group(name="key")
+def key_group() -> None:
+    """Signing keys."""
+
+
+@key_group.command(name="generate")
+@click.option("--body", "body_code", required=True, help="The body's code.")
+@click.option("--hosted", is_flag=True, help="The registry keeps the key, encrypted.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write the private key here (encrypted PKCS#8, STARMARK_KEY_PASSPHRASE).",
+)
+def key_generate(body_code: str, hosted: bool, out: Path | None) -> None:
+    """Make a key for a body; prints its kid on the last line."""
+    if hosted == (out is not None):
+        raise click.UsageError("give exactly one of --hosted or --out FILE")
+    if out is not None:
+        passphrase = os.environ.get("STARMARK_KEY_PASSPHRASE")
+        if not passphrase:
+            raise click.UsageError("set STARMARK_KEY_PASSPHRASE to encrypt the key file")
+        if out.exists():
+            fail(f"{out} exists; refusing to overwrite a key file", code=2)
+        key = PrivateKey.generate()
+
+        async def register(settings: Settings, vault: HostedKeyVault) -> str:
+            return await bodies.register_public_key(
+                body_code, key.public_key.to_jwk(), not_before=now(), principal=Principal.cli()
+            )
+
+        pem = key.to_pkcs8_pem(passphrase=passphrase.encode())
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(pem)
+        try:
+            kid = run_with_database(register)
+        except SystemExit:
+            out.unlink()
+            raise
+        click.echo(
+            f"private key written to {out} (keep it safe; the registry has only its public half)"
+        )
+    else:
+
+        async def generate(settings: Settings, vault: HostedKeyVault) -> str:
+            return await bodies.generate_hosted_key(
+                body_code, vault=vault, now=now(), principal=Principal.cli()
+            )
+
+        kid = run_with_database(generate)
+    click.echo(kid)
+
+
+@key_group.command(name="compromise")
+@click.argument("kid")
+@click.option("--at", "at_text", help="Since when (RFC 3339 or date); default now.")
+def key_compromise(kid: str, at_text: str | None) -> None:
+    """Mark a key compromised: its documents from then on stop counting."""
+    at = parse_when(at_text, "--at")
+
+    async def work(settings: Settings, vault: HostedKeyVault) -> None:
+        await bodies.compromise_key(kid, at=at, now=now(), principal=Principal.cli())  # type: ignore[arg-type]
+
+    run_with_database(work)
+    click.echo(f"key {kid} marked compromised")
+
+
+@key_group.command(name="retire")
+@click.argument("kid")
+def key_retire(kid: str) -> None:
+    """Stop a key signing; what it signed stays valid."""
+
+    async def work(settings: Settings, vault: HostedKeyVault) -> None:
+        await bodies.retire_key(kid, now=now(), principal=Principal.cli())
+
+    run_with_database(work)
+    click.echo(f"key {kid} retired")
+
+
+@click.group(name="token")
+def token_group() -> None:
+    """API tokens."""
+
+
+@token_group.command(name="create")
+@click.option("--body", "body_code", help="The body the token acts for.")
+@click.option("--operator", is_flag=True, help="An operator token instead.")
+@click.option("--label", default="", help="A note to tell tokens apart.")
+def token_create(body_code: str | None, operator: bool, label: str) -> None:
+    """Create a token; prints it alone on the last line. It is never shown again."""
+    if operator == (body_code is not None):
+        raise click.UsageError("give exactly one of --body CODE or --operator")
+
+    async def work(settings: Settings, vault: HostedKeyVault) -> bodies.NewToken:
+        return await bodies.create_token(body_code, label=label, principal=Principal.cli())
+
+    new = run_with_database(work)
+    click.echo(f"token {new.prefix}… for {body_code or 'the operator'}; it is shown only once:")
+    click.echo(new.token)
+
+
+@token_group.command(name="revoke")
+@click.argument("prefix")
+def token_revoke(prefix: str) -> None:
+    """Revoke a token by the prefix shown when it was created."""
+
+    async def work(settings: Settings, vault: HostedKeyVault) -> None:
+        await bodies.revoke_token(prefix, now=now(), principal=Principal.cli())
+
+    run_with_database(work)
+    click.echo(f"token {prefix} revoked")

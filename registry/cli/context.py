@@ -1,0 +1,50 @@
+"""What every database-backed command shares: settings, the clock, a database run."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import NoReturn, TypeVar
+
+import click
+
+from registry import db
+from registry.bodies.services import HostedKeyVault
+from registry.errors import RegistryError
+from registry.settings import Settings
+
+T = TypeVar("T")
+
+
+def fail(message: str, *, code: int = 1) -> NoReturn:
+    click.echo(f"starmark: {message}", err=True)
+    sys.exit(code)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def run_with_database(work: Callable[[Settings, HostedKeyVault], Awaitable[T]]) -> T:
+    """Open the configured database (migrated), run `work`, close it.
+
+    Registry errors end the command with exit 1 and a one-line reason.
+    """
+    settings = Settings.from_env()
+    vault = HostedKeyVault(settings.keys)
+
+    async def main() -> T:
+        async with db.connected(settings.database.url):
+            return await work(settings, vault)
+
+    try:
+        return asyncio.run(main())
+    except RegistryError as e:
+        lines = [e.detail, *(f"  {p.field}: {p.message}" for p in e.errors)]
+        fail("\n".join(lines))
+    except db.DatabaseUrlError as e:
+        fail(str(e), code=2)
+    except OSError as e:
+        fail(f"cannot open the database: {e}")

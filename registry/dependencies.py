@@ -1,0 +1,55 @@
+"""What handlers are given: settings, the key vault, the acting principal, the clock."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Request
+from litestar.datastructures import State
+
+from registry.bodies.services import HostedKeyVault, authenticate
+from registry.errors import FieldError, InvalidInputError, UnauthorizedError
+from registry.principals import Principal
+from registry.settings import Settings
+from signing.errors import MalformedError
+from signing.instants import parse_instant
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def provide_settings(state: State) -> Settings:
+    settings: Settings = state.settings
+    return settings
+
+
+def provide_vault(state: State) -> HostedKeyVault:
+    vault: HostedKeyVault = state.vault
+    return vault
+
+
+async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
+    header = request.headers.get("authorization")
+    if not header:
+        raise UnauthorizedError("this needs an `Authorization: Bearer <token>` header")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise UnauthorizedError("use `Authorization: Bearer <token>`")
+    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    return await authenticate(token.strip(), request_id=request_id[:64])
+
+
+def parse_at(value: str | None, *, field: str, now: datetime) -> datetime:
+    """An instant given by a user: RFC 3339 or a bare date (00:00 CST); default now."""
+    if value is None or value == "":
+        return now
+    try:
+        return parse_instant(value)
+    except MalformedError as e:
+        raise InvalidInputError(
+            f"{field} is not an RFC 3339 instant or a YYYY-MM-DD date: {value!r}",
+            errors=[FieldError(field, "an RFC 3339 instant or a YYYY-MM-DD date")],
+        ) from e

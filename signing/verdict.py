@@ -1,0 +1,551 @@
+"""Verdicts: what a person (or a script) is told about a certificate or a document.
+
+One code path for the registry's verification page and API and for
+``starmark verify FILE.jws --jwks JWKS.json`` (docs/architecture.md).
+
+A verdict is decided in three phases, over *all* the documents of a
+certificate, so that the most serious problem wins:
+
+1. Signatures. Every JWS must verify under a known key that counts at the
+   document's ``signed_at`` (window, compromise, and the registry's
+   ``recorded_at`` when known), whose ``body`` (when the key set binds it to
+   one) is the document's ``issuer.code``, and every document must come from
+   the body that holds the certificate. Anything else is ``signature_invalid``:
+   nothing in the documents can be trusted.
+2. Rules. A good signature over a payload that breaks the rules (an invalid
+   USCC, a level contradicting the score, revisions out of sequence, an
+   illegal event sequence, documents of different certificates) is
+   ``malformed`` (PRODUCT §4).
+3. The status fold at ``at`` (`signing.status.status_at`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final, TypeVar
+
+from signing.documents import CertificatePayload, ReceiptPayload, StatusEventPayload
+from signing.errors import (
+    InvalidPayloadError,
+    MalformedError,
+    TransitionError,
+    UnverifiedSignatureError,
+)
+from signing.identifiers import parse_certificate_number
+from signing.instants import end_of_validity, format_instant, parse_instant, require_aware
+from signing.jwks import KeySet
+from signing.jws import (
+    CERTIFICATE_TYP,
+    RECEIPT_TYP,
+    STATUS_TYP,
+    CompactJWS,
+    SignedDocument,
+    open_signed,
+)
+from signing.scheme import StarLevel
+from signing.status import (
+    SURVEILLANCE_OVERDUE,
+    CertificateStatus,
+    StatusAt,
+    check_history,
+    status_at,
+)
+
+T = TypeVar("T")
+
+__all__ = [
+    "SignedInput",
+    "Verdict",
+    "VerdictStatus",
+    "certificate_verdict",
+    "document_verdict",
+    "not_found_verdict",
+]
+
+
+class VerdictStatus(StrEnum):
+    """The ``status`` of a verdict (PRODUCT §4)."""
+
+    VALID = "valid"
+    SUSPENDED = "suspended"
+    REVOKED = "revoked"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    NOT_FOUND = "not_found"
+    SIGNATURE_INVALID = "signature_invalid"
+    MALFORMED = "malformed"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedInput:
+    """A JWS as stored by the registry, with when it was recorded (None offline)."""
+
+    jws: str
+    recorded_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The answer to "can this mark be trusted at ``as_of``?".
+
+    ``certificate`` is the revision in force at ``as_of`` (None when there is
+    no trustworthy one). ``status_at`` carries the details of the fold for
+    pages (since when, the last event and its reason); it is not part of the
+    JSON. ``meets_min_level`` is None when no minimum level was asked.
+    """
+
+    number: str | None
+    status: VerdictStatus
+    signature_valid: bool
+    kid: str | None
+    issuer: str | None
+    as_of: datetime
+    checked_at: datetime
+    revision: int | None
+    level: StarLevel | None
+    warnings: tuple[str, ...]
+    certificate: CertificatePayload | None
+    reason: str
+    meets_min_level: bool | None = None
+    status_at: StatusAt | None = None
+
+    @property
+    def is_valid(self) -> bool:
+        """Whether the status is ``valid``."""
+        return self.status is VerdictStatus.VALID
+
+    def to_json(self) -> dict[str, Any]:
+        """The verdict JSON of PRODUCT §4, plus ``reason`` (a sentence for people).
+
+        ``meets_min_level`` is present only when a minimum level was asked.
+        """
+        out: dict[str, Any] = {
+            "number": self.number,
+            "status": self.status.value,
+            "signature": {"valid": self.signature_valid, "kid": self.kid, "issuer": self.issuer},
+            "as_of": format_instant(self.as_of),
+            "checked_at": format_instant(self.checked_at),
+            "revision": self.revision,
+            "level": None if self.level is None else self.level.value,
+            "warnings": list(self.warnings),
+            "certificate": None if self.certificate is None else self.certificate.to_json(),
+            "reason": self.reason,
+        }
+        if self.meets_min_level is not None:
+            out["meets_min_level"] = self.meets_min_level
+        return out
+
+
+class _SignatureProblem(Exception):
+    """Phase 1 failed: the verdict is signature_invalid."""
+
+
+class _RuleProblem(Exception):
+    """Phase 2 failed: the verdict is malformed."""
+
+
+_WHAT: Final = {
+    CERTIFICATE_TYP: "certificate revision",
+    STATUS_TYP: "status event",
+    RECEIPT_TYP: "receipt",
+}
+
+
+def _issuer_code(payload: dict[str, Any]) -> object:
+    issuer = payload.get("issuer")
+    return issuer.get("code") if isinstance(issuer, dict) else None
+
+
+def _open(item: SignedInput, keys: KeySet, typ: str | None, label: str) -> SignedDocument:
+    """Phase 1 for one document; payload problems met on the way are _RuleProblem."""
+    try:
+        doc = open_signed(item.jws, keys=keys, typ=typ)
+    except InvalidPayloadError as e:
+        # The signature held; what it covers is unreadable.
+        raise _RuleProblem(f"{label}: {e}") from e
+    except (MalformedError, UnverifiedSignatureError) as e:
+        raise _SignatureProblem(f"{label}: {e}") from e
+    signed_at_text = doc.payload.get("signed_at")
+    try:
+        if not isinstance(signed_at_text, str):
+            raise MalformedError("signed_at is missing")
+        signed_at = parse_instant(signed_at_text)
+    except MalformedError as e:
+        raise _RuleProblem(f"{label}: signed_at: {e}") from e
+    try:
+        doc.key.check_usable(signed_at, recorded_at=item.recorded_at)
+    except UnverifiedSignatureError as e:
+        raise _SignatureProblem(f"{label}: {e}") from e
+    code = _issuer_code(doc.payload)
+    if doc.key.body is not None and code != doc.key.body:
+        raise _SignatureProblem(
+            f"{label}: key {doc.kid} belongs to {doc.key.body}, but the document names "
+            f"issuer {code!r}"
+        )
+    return doc
+
+
+def _base(
+    *, number: str | None, at: datetime, now: datetime, min_level: StarLevel | None
+) -> dict[str, Any]:
+    return {
+        "number": number,
+        "as_of": at,
+        "checked_at": now,
+        "meets_min_level": None if min_level is None else False,
+    }
+
+
+def _failure(
+    status: VerdictStatus,
+    reason: str,
+    *,
+    number: str | None,
+    at: datetime,
+    now: datetime,
+    min_level: StarLevel | None,
+    signature_valid: bool,
+    kid: str | None = None,
+    issuer: str | None = None,
+) -> Verdict:
+    return Verdict(
+        status=status,
+        signature_valid=signature_valid,
+        kid=kid,
+        issuer=issuer,
+        revision=None,
+        level=None,
+        warnings=(),
+        certificate=None,
+        reason=reason,
+        **_base(number=number, at=at, now=now, min_level=min_level),
+    )
+
+
+def not_found_verdict(
+    number: str, *, at: datetime, now: datetime, min_level: StarLevel | None = None
+) -> Verdict:
+    """The verdict for a number the registry does not know.
+
+    Raises:
+        ValueError: ``at`` or ``now`` is naive.
+    """
+    require_aware(at, "at")
+    require_aware(now, "now")
+    return _failure(
+        VerdictStatus.NOT_FOUND,
+        f"no certificate with number {number} is registered",
+        number=number,
+        at=at,
+        now=now,
+        min_level=min_level,
+        signature_valid=False,
+    )
+
+
+def _fold_reason(state: StatusAt) -> str:
+    rev = state.revision
+    event = state.last_event
+    because = f": {event.reason}" if event is not None and event.reason else ""
+    status = state.status
+    if status is CertificateStatus.VALID:
+        text = f"valid at {format_instant(state.at)}, signed by {rev.issuer.code}"
+        if SURVEILLANCE_OVERDUE in state.warnings:
+            after = "the last surveillance" if state.last_surveillance else "valid_from"
+            months = rev.scheme.surveillance_overdue_months
+            text += (
+                f"; surveillance overdue since {format_instant(state.surveillance_due)} "
+                f"({months} months after {after})"
+            )
+        return text
+    if status is CertificateStatus.SUSPENDED:
+        return f"suspended since {format_instant(state.since)}{because}"
+    if status is CertificateStatus.REVOKED:
+        return f"revoked at {format_instant(state.since)}{because}"
+    if status is CertificateStatus.WITHDRAWN:
+        return f"withdrawn at {format_instant(state.since)}{because}"
+    if status is CertificateStatus.EXPIRED:
+        return (
+            f"expired at {format_instant(end_of_validity(rev.valid_until))} "
+            f"(valid until {rev.valid_until.isoformat()} inclusive, China Standard Time)"
+        )
+    return f"not valid before {rev.valid_from.isoformat()} (00:00 +08:00)"
+
+
+def _min_level_outcome(
+    status: VerdictStatus, level: StarLevel | None, min_level: StarLevel | None
+) -> tuple[bool | None, str]:
+    if min_level is None:
+        return None, ""
+    if status is not VerdictStatus.VALID or level is None:
+        return False, f"; only a valid certificate meets the minimum level {min_level.value}"
+    if level.rank >= min_level.rank:
+        return True, f"; meets the minimum level {min_level.value}"
+    return False, f"; level {level.value} is below the minimum level {min_level.value}"
+
+
+def certificate_verdict(
+    *,
+    revisions: Sequence[SignedInput],
+    events: Sequence[SignedInput],
+    keys: KeySet,
+    at: datetime,
+    now: datetime,
+    min_level: StarLevel | None = None,
+    number: str | None = None,
+) -> Verdict:
+    """The verdict on a certificate at ``at`` from its signed revisions and events.
+
+    ``revisions`` are the certificate JWSs (any order), ``events`` the status
+    event JWSs in the order the registry recorded them. ``number``, when given,
+    is the number that was asked for: documents of another certificate make the
+    verdict ``malformed``. Never raises for bad documents: they are what the
+    verdict is about.
+
+    Raises:
+        ValueError: ``at`` or ``now`` is naive.
+    """
+    require_aware(at, "at")
+    require_aware(now, "now")
+    if number is not None:
+        number = _canonical_number(number)
+    failure: dict[str, Any] = {"number": number, "at": at, "now": now, "min_level": min_level}
+    if not revisions:
+        return _failure(
+            VerdictStatus.MALFORMED,
+            "the certificate has no signed revision",
+            signature_valid=False,
+            **failure,
+        )
+
+    # Phase 1: every signature, before any rule. A rule problem met while
+    # opening is remembered and reported only if all signatures hold.
+    opened_revisions: list[SignedDocument] = []
+    opened_events: list[SignedDocument] = []
+    rule_problem: str | None = None
+    try:
+        for i, item in enumerate(revisions):
+            try:
+                opened_revisions.append(
+                    _open(item, keys, CERTIFICATE_TYP, f"certificate revision #{i + 1}")
+                )
+            except _RuleProblem as e:
+                rule_problem = rule_problem or str(e)
+        for i, item in enumerate(events):
+            try:
+                opened_events.append(_open(item, keys, STATUS_TYP, f"status event #{i + 1}"))
+            except _RuleProblem as e:
+                rule_problem = rule_problem or str(e)
+        if opened_revisions:
+            # Only the body that holds the certificate may change it.
+            holder_body = _issuer_code(
+                min(opened_revisions, key=lambda o: _revision_key(o.payload)).payload
+            )
+            for o in [*opened_revisions, *opened_events]:
+                code = _issuer_code(o.payload)
+                # A missing or mistyped issuer is a rule problem, found in phase 2.
+                if isinstance(code, str) and isinstance(holder_body, str) and code != holder_body:
+                    raise _SignatureProblem(
+                        f"a {_WHAT[o.typ]} is signed by {code!r}, but the certificate "
+                        f"belongs to {holder_body!r}"
+                    )
+    except _SignatureProblem as e:
+        return _failure(
+            VerdictStatus.SIGNATURE_INVALID,
+            f"signature invalid: {e}",
+            signature_valid=False,
+            **failure,
+        )
+
+    first_kid = opened_revisions[0].kid if opened_revisions else None
+    claimed_issuer = _issuer_code(opened_revisions[0].payload) if opened_revisions else None
+    claimed_number = opened_revisions[0].payload.get("number") if opened_revisions else None
+    malformed: dict[str, Any] = {
+        **failure,
+        "number": number if number is not None else _str_or_none(claimed_number),
+        "kid": first_kid,
+        "issuer": _str_or_none(claimed_issuer),
+    }
+
+    # Phase 2: the rules.
+    try:
+        if rule_problem is not None:
+            raise _RuleProblem(rule_problem)
+        payloads = sorted(
+            (
+                (_read(CertificatePayload.from_json, o, f"certificate revision #{i + 1}"), o)
+                for i, o in enumerate(opened_revisions)
+            ),
+            key=lambda pair: pair[0].revision,
+        )
+        event_payloads = [
+            _read(StatusEventPayload.from_json, o, f"status event #{i + 1}")
+            for i, o in enumerate(opened_events)
+        ]
+        certificates = [p for p, _ in payloads]
+        if number is not None and certificates[0].number != number:
+            raise _RuleProblem(
+                f"the documents are for certificate {certificates[0].number}, not {number}"
+            )
+        try:
+            check_history(certificates, event_payloads)
+            state = status_at(certificates, event_payloads, at)
+        except TransitionError as e:
+            raise _RuleProblem(str(e)) from e
+    except _RuleProblem as e:
+        return _failure(
+            VerdictStatus.MALFORMED, f"malformed: {e}", signature_valid=True, **malformed
+        )
+
+    # Phase 3: the fold.
+    in_force = state.revision
+    kid = next(o.kid for p, o in payloads if p is in_force)
+    status = VerdictStatus(state.status.value)
+    meets, min_reason = _min_level_outcome(status, in_force.level, min_level)
+    return Verdict(
+        number=in_force.number,
+        status=status,
+        signature_valid=True,
+        kid=kid,
+        issuer=in_force.issuer.code,
+        as_of=at,
+        checked_at=now,
+        revision=in_force.revision,
+        level=in_force.level,
+        warnings=state.warnings,
+        certificate=in_force,
+        reason=_fold_reason(state) + min_reason,
+        meets_min_level=meets,
+        status_at=state,
+    )
+
+
+def _revision_key(payload: dict[str, Any]) -> int:
+    revision = payload.get("revision")
+    return revision if isinstance(revision, int) else 1 << 30
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _canonical_number(number: str) -> str:
+    try:
+        return parse_certificate_number(number)
+    except MalformedError:
+        return number
+
+
+def _read(parse: Callable[[Any], T], opened: SignedDocument, label: str) -> T:
+    try:
+        return parse(opened.payload)
+    except InvalidPayloadError as e:
+        raise _RuleProblem(f"{label}: {e}") from e
+
+
+def document_verdict(
+    token: str,
+    *,
+    keys: KeySet,
+    at: datetime,
+    now: datetime,
+    min_level: StarLevel | None = None,
+) -> Verdict:
+    """The verdict on one JWS of any of the three types (``starmark verify FILE.jws``).
+
+    A certificate revision alone is folded with no events (valid, expired or
+    not yet valid at ``at``). A status event or a receipt is judged as a
+    document alone: ``valid``, ``signature_invalid`` or ``malformed``
+    (PRODUCT §4); ``meets_min_level``, when asked, is then false, since only a
+    certificate has a level.
+
+    Raises:
+        ValueError: ``at`` or ``now`` is naive.
+    """
+    require_aware(at, "at")
+    require_aware(now, "now")
+    failure: dict[str, Any] = {"number": None, "at": at, "now": now, "min_level": min_level}
+    try:
+        typ = CompactJWS.parse(token).typ
+    except MalformedError as e:
+        return _failure(
+            VerdictStatus.SIGNATURE_INVALID,
+            f"signature invalid: {e}",
+            signature_valid=False,
+            **failure,
+        )
+    if typ == CERTIFICATE_TYP:
+        return certificate_verdict(
+            revisions=[SignedInput(token)],
+            events=[],
+            keys=keys,
+            at=at,
+            now=now,
+            min_level=min_level,
+        )
+    label = _WHAT.get(typ, "document")
+    try:
+        opened = _open(SignedInput(token), keys, None, label)
+    except _SignatureProblem as e:
+        return _failure(
+            VerdictStatus.SIGNATURE_INVALID,
+            f"signature invalid: {e}",
+            signature_valid=False,
+            **failure,
+        )
+    except _RuleProblem as e:
+        return _failure(VerdictStatus.MALFORMED, f"malformed: {e}", signature_valid=True, **failure)
+    doc = opened
+    issuer = _str_or_none(_issuer_code(doc.payload))
+    number: str | None = None
+    revision: int | None = None
+    try:
+        if typ == STATUS_TYP:
+            event = _read(StatusEventPayload.from_json, opened, label)
+            reason = (
+                f"a valid status event: {event.number} revision {event.revision} "
+                f"{event.status.value} from {format_instant(event.effective_at)}, signed by "
+                f"{event.issuer.code}"
+            )
+            number, revision = event.number, event.revision
+        elif typ == RECEIPT_TYP:
+            receipt = _read(ReceiptPayload.from_json, opened, label)
+            reason = (
+                f"a valid verification receipt of {len(receipt.results)} result(s) as of "
+                f"{format_instant(receipt.as_of)}, signed by the registry at "
+                f"{format_instant(receipt.signed_at)}"
+            )
+        else:
+            raise _RuleProblem(f"unknown document type (typ {typ!r}); expected {', '.join(_WHAT)}")
+    except _RuleProblem as e:
+        return _failure(
+            VerdictStatus.MALFORMED,
+            f"malformed: {e}",
+            signature_valid=True,
+            kid=doc.kid,
+            issuer=issuer,
+            **failure,
+        )
+    meets: bool | None = None
+    if min_level is not None:
+        meets = False
+        reason += f"; only a certificate has a level, so none meets {min_level.value}"
+    return Verdict(
+        number=number,
+        status=VerdictStatus.VALID,
+        signature_valid=True,
+        kid=doc.kid,
+        issuer=issuer,
+        as_of=at,
+        checked_at=now,
+        revision=revision,
+        level=None,
+        warnings=(),
+        certificate=None,
+        reason=reason,
+        meets_min_level=meets,
+    )

@@ -1,0 +1,511 @@
+"""The QR mark: it decodes to exactly its URL at the smallest offered size, in every
+format, and prints its words in real glyphs (PRODUCT.md §5).
+
+The decoder is zxing-cpp, which shares no code with the `qrcode` package that
+encodes. PDF pages are rasterised by PDFium (pypdfium2) and SVG by cairosvg:
+independent renderers, not our own code.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+import zlib
+from enum import StrEnum
+from itertools import combinations
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+import qrcode.constants
+import zxingcpp
+from fontTools import subset
+from fontTools.pens.boundsPen import BoundsPen
+from fontTools.ttLib import TTFont
+from PIL import Image, ImageChops, ImageStat
+
+from registry.marks import (
+    LEVELS,
+    MarkCache,
+    MarkFontMissingError,
+    MarkInputError,
+    MarkSizeError,
+    build_qr,
+    font_path,
+    mark_url,
+    render_mark,
+    render_pdf,
+    render_png,
+    render_svg,
+    validate_size,
+)
+from registry.marks import render as render_module
+
+BASE = "https://verify.starmark.cn"
+NUMBER = "SM-2026-GD-00001234-ABCDEFGHIJ"  # 30 characters
+URL = f"{BASE}/v/{NUMBER}"
+MIN_MM = render_module.MIN_SIZE_MM
+MIN_DPI = render_module.MIN_DPI
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "marks"
+
+ALL_LEVELS = list(LEVELS)
+RGB = tuple[int, int, int]
+
+
+def decode(image: Image.Image) -> list[str]:
+    """Every QR text zxing-cpp finds, after compositing the image on white."""
+    rgba = image.convert("RGBA")
+    white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+    flat = Image.alpha_composite(white, rgba).convert("RGB")
+    return [r.text for r in zxingcpp.read_barcodes(flat)]
+
+
+def png_image(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def raster_pdf(data: bytes, dpi: int) -> Image.Image:
+    """The page rasterised by PDFium on the device grid of `dpi` (as a printer would)."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    page = pdfium.PdfDocument(data)[0]
+    # pypdfium2's render() rounds the bitmap size up and stretches the page to fill it;
+    # ask PDFium directly for the page at exactly `dpi`.
+    width = round(page.get_width() * dpi / 72)
+    height = round(page.get_height() * dpi / 72)
+    bitmap = pdfium.PdfBitmap.new_native(width, height, pdfium_c.FPDFBitmap_BGR)
+    bitmap.fill_rect((255, 255, 255, 255), 0, 0, width, height)
+    pdfium_c.FPDF_RenderPageBitmap(bitmap, page, 0, 0, width, height, 0, 0)
+    image: Image.Image = bitmap.to_pil()
+    return image
+
+
+def raster_svg(data: bytes, dpi: int) -> Image.Image:
+    import cairosvg  # dev dependency; needs Debian libcairo2 (installed by .ci/run)
+
+    return png_image(cairosvg.svg2png(bytestring=data, dpi=dpi))
+
+
+def svg_qr_bitmap(data: bytes) -> Image.Image:
+    """The QR module path read back into a bitmap, 4 px a module (no rasteriser needed)."""
+    text = data.decode()
+    d = re.search(r'<path shape-rendering="crispEdges" fill="#000" d="([^"]*)"', text)
+    assert d is not None, "the SVG has no QR module path"
+    runs = [tuple(map(int, m)) for m in re.findall(r"M(\d+) (\d+)h(\d+)v1h-\3z", d.group(1))]
+    assert runs and "".join(f"M{x} {y}h{w}v1h-{w}z" for x, y, w in runs) == d.group(1)
+    view = re.search(r'viewBox="0 0 (\d+) ', text)
+    assert view is not None
+    n = int(view.group(1))
+    bitmap = Image.new("L", (n, n), 255)
+    for x, y, w in runs:
+        bitmap.paste(0, (x, y, x + w, y + 1))
+    return bitmap.resize((n * 4, n * 4), Image.Resampling.NEAREST)
+
+
+# ----------------------------------------------------------------------- URL and QR
+
+
+def test_mark_url_is_base_v_upper_case_number() -> None:
+    assert mark_url(public_base_url=BASE + "/", number=NUMBER.lower()) == URL
+    assert mark_url(public_base_url=BASE, number=f" {NUMBER} ") == URL
+    assert (
+        mark_url(public_base_url="http://localhost:8000/registry/", number="abc-123")
+        == "http://localhost:8000/registry/v/ABC-123"
+    )
+
+
+@pytest.mark.parametrize(
+    ("base", "number"),
+    [
+        ("verify.starmark.cn", NUMBER),  # no scheme
+        ("ftp://verify.starmark.cn", NUMBER),
+        ("https://verify.starmark.cn/?x=1", NUMBER),
+        (BASE, "ABC12"),  # too short
+        (BASE, "A" * 41),
+        (BASE, "ABC/123"),  # would change the path
+        (BASE, "证书123456"),
+    ],
+)
+def test_mark_url_refuses_what_a_phone_could_not_open(base: str, number: str) -> None:
+    with pytest.raises(MarkInputError):
+        mark_url(public_base_url=base, number=number)
+
+
+@pytest.mark.parametrize(
+    "base", [BASE, "https://starmark.example.org", "https://registry.example.com.cn/starmark"]
+)
+def test_qr_for_a_30_character_number_is_version_5_or_lower_at_m(base: str) -> None:
+    url = mark_url(public_base_url=base, number=NUMBER)
+    qr = build_qr(url=url)
+    assert qr.version <= 5
+    assert qr.error_correction == qrcode.constants.ERROR_CORRECT_M
+    assert qr.border == 4
+    assert len(qr.get_matrix()) == 4 * qr.version + 17 + 2 * 4
+    # nothing but the URL: the decoded text is exactly it
+    assert decode(png_image(render_png(url=url, number=NUMBER, level="five_star"))) == [url]
+
+
+# ------------------------------------------------ decoding at the smallest offered size
+
+
+@pytest.mark.parametrize("level", ALL_LEVELS)
+def test_png_decodes_at_smallest_size(level: str) -> None:
+    data = render_png(url=URL, number=NUMBER, level=level, size_mm=MIN_MM, dpi=MIN_DPI)
+    image = png_image(data)
+    assert image.width == round(MIN_MM / 25.4 * MIN_DPI)
+    assert decode(image) == [URL]
+
+
+@pytest.mark.parametrize("level", ALL_LEVELS)
+def test_pdf_decodes_at_smallest_size(level: str) -> None:
+    data = render_pdf(url=URL, number=NUMBER, level=level, size_mm=MIN_MM, dpi=MIN_DPI)
+    assert data.startswith(b"%PDF-1.4") and data.rstrip().endswith(b"%%EOF")
+    assert decode(raster_pdf(data, MIN_DPI)) == [URL]
+
+
+@pytest.mark.parametrize("level", ALL_LEVELS)
+def test_svg_decodes_at_smallest_size_when_rasterised(level: str) -> None:
+    data = render_svg(url=URL, number=NUMBER, level=level, size_mm=MIN_MM)
+    assert decode(raster_svg(data, MIN_DPI)) == [URL]
+
+
+@pytest.mark.parametrize("level", ALL_LEVELS)
+def test_svg_qr_path_is_the_symbol(level: str) -> None:
+    data = render_svg(url=URL, number=NUMBER, level=level, size_mm=MIN_MM)
+    assert decode(svg_qr_bitmap(data)) == [URL]
+
+
+@pytest.mark.parametrize("number", ["ABC123", "A" * 40, "Z9-" * 13 + "Z"])
+@pytest.mark.parametrize(("size_mm", "dpi"), [(MIN_MM, MIN_DPI), (11.3, 151), (25, 600)])
+def test_every_format_decodes_for_short_and_long_numbers(
+    number: str, size_mm: float, dpi: int
+) -> None:
+    url = mark_url(public_base_url=BASE, number=number)
+    kwargs: dict[str, Any] = {
+        "url": url,
+        "number": number,
+        "level": "four_star",
+        "size_mm": size_mm,
+    }
+    assert decode(png_image(render_png(**kwargs, dpi=dpi))) == [url]
+    assert decode(raster_pdf(render_pdf(**kwargs, dpi=dpi), dpi)) == [url]
+    assert decode(raster_svg(render_svg(**kwargs), dpi)) == [url]
+
+
+def test_pdf_decodes_when_not_rasterised_on_its_pixel_grid() -> None:
+    # A press at another resolution than the one the page was snapped to.
+    import pypdfium2 as pdfium
+
+    data = render_pdf(url=URL, number=NUMBER, level="three_star", size_mm=MIN_MM, dpi=300)
+    image = pdfium.PdfDocument(data)[0].render(scale=400 / 72).to_pil()
+    assert decode(image) == [URL]
+
+
+# ------------------------------------------------------------------- what a mark is
+
+
+def test_png_is_opaque_at_its_physical_size_with_its_dpi() -> None:
+    image = png_image(render_png(url=URL, number=NUMBER, level="five_star", size_mm=25, dpi=600))
+    assert image.width == round(25 / 25.4 * 600)
+    assert image.height > image.width  # the QR on top, the text below
+    assert image.info["dpi"] == pytest.approx((600, 600), abs=0.01)
+    assert "transparency" not in image.info
+    assert image.convert("RGBA").getchannel("A").getextrema() == (255, 255)
+    assert image.convert("RGB").getpixel((0, 0)) == (255, 255, 255)
+
+
+def test_png_qr_modules_are_whole_pixels_never_resampled() -> None:
+    scene = render_module._pixel_scene(
+        url=URL, number=NUMBER, level="five_star", size_mm=25, dpi=600
+    )
+    image = png_image(render_png(url=URL, number=NUMBER, level="five_star")).convert("L")
+    n, s = len(scene.matrix), int(scene.module)
+    assert s >= 2
+    qr = image.crop(
+        (int(scene.qr_x), int(scene.qr_y), int(scene.qr_x) + n * s, int(scene.qr_y) + n * s)
+    )
+    colours = {value for _, value in qr.getcolors() or []}
+    assert colours == {0, 255}  # pure black and white: no blended edge pixels
+    expected = Image.frombytes(
+        "L", (n, n), bytes(0 if dark else 255 for row in scene.matrix for dark in row)
+    ).resize((n * s, n * s), Image.Resampling.NEAREST)
+    assert ImageChops.difference(qr, expected).getbbox() is None
+
+
+def _gold_runs(image: Image.Image) -> int:
+    """How many separate gold shapes there are, counted along the columns."""
+    rgb = image.convert("RGB")
+    gold = [
+        any(_is_gold(cast(RGB, rgb.getpixel((x, y)))) for y in range(rgb.height))
+        for x in range(rgb.width)
+    ]
+    return sum(1 for x in range(len(gold)) if gold[x] and (x == 0 or not gold[x - 1]))
+
+
+def _is_gold(pixel: RGB) -> bool:
+    r, _, b = pixel
+    return r > 120 and b < 60 and r - b > 90
+
+
+@pytest.mark.parametrize(("level", "stars"), [(k, w.stars) for k, w in LEVELS.items()])
+def test_mark_shows_the_stars_of_its_level(level: str, stars: int) -> None:
+    image = png_image(render_png(url=URL, number=NUMBER, level=level, size_mm=25, dpi=300))
+    assert _gold_runs(image) == stars
+    svg = render_svg(url=URL, number=NUMBER, level=level).decode()
+    star_paths = re.findall(r'<path fill="#a67c00" d="([^"]*)"', svg)
+    assert sum(d.count("M") for d in star_paths) == stars  # one closed polygon a star
+
+
+def test_a_starlevel_enum_member_is_accepted() -> None:
+    class StarLevel(StrEnum):  # the shape of signing.scheme.StarLevel
+        FIVE_STAR = "five_star"
+
+    assert render_png(url=URL, number=NUMBER, level=StarLevel.FIVE_STAR) == render_png(
+        url=URL, number=NUMBER, level="five_star"
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"level": "six_star"}, "level"),
+        ({"level": "FIVE_STAR"}, "level"),
+        ({"number": "SM-2026-OTHER-NUMBER"}, "/v/SM-2026-OTHER-NUMBER"),
+        ({"url": "javascript:alert(1)/v/" + NUMBER}, "http"),
+        ({"url": BASE + "/v/" + NUMBER + "?x=/v/" + NUMBER}, "without query"),
+    ],
+)
+def test_inputs_that_would_print_a_wrong_mark_are_refused(
+    kwargs: dict[str, str], message: str
+) -> None:
+    args: dict[str, Any] = {"url": URL, "number": NUMBER, "level": "five_star", **kwargs}
+    for render in (render_png, render_svg, render_pdf):
+        with pytest.raises(MarkInputError, match=re.escape(message)):
+            render(**args)
+
+
+# ------------------------------------------------------------------- no tofu boxes
+
+
+def test_font_subset_has_a_real_glyph_for_every_character_a_mark_prints() -> None:
+    font = TTFont(str(font_path()))
+    cmap = font.getBestCmap()
+    glyphs = font.getGlyphSet()
+    needed = set("".join(render_module.MARK_TEXT)) - {" "}
+    assert set("售后服务认证达标级三星四五证书编号") <= needed
+    for char in sorted(needed):
+        assert ord(char) in cmap, f"no glyph for {char!r}"
+        pen = BoundsPen(glyphs)
+        glyphs[cmap[ord(char)]].draw(pen)
+        assert pen.bounds is not None, f"the glyph of {char!r} is empty"
+    # small enough to ship in the repository
+    assert font_path().stat().st_size < 64 * 1024
+    assert (font_path().parent / "OFL.txt").read_text().count("SIL OPEN FONT LICENSE") >= 1
+
+
+def _headline_cells(level: str) -> list[Image.Image]:
+    """The six character cells of 售后服务认证 as rendered in the PNG."""
+    scene = render_module._pixel_scene(url=URL, number=NUMBER, level=level, size_mm=25, dpi=600)
+    line = next(line for line in scene.lines if line.text == render_module.HEADLINE_ZH)
+    font = render_module._mark_font()
+    image = png_image(render_png(url=URL, number=NUMBER, level=level)).convert("L")
+    cells, x = [], line.x
+    for char in line.text:
+        advance = font.glyph(char).advance / font.units_per_em * line.size
+        box = (round(x), round(line.baseline - line.size), round(x + advance), round(line.baseline))
+        cells.append(image.crop(box).resize((48, 48)))
+        x += advance
+    return cells
+
+
+def test_chinese_headline_renders_six_different_glyphs_not_boxes() -> None:
+    cells = _headline_cells("three_star")
+    assert len(cells) == 6
+    for cell in cells:
+        ink = sum(cell.histogram()[:128]) / (48 * 48)
+        assert 0.15 < ink < 0.75, "a character cell is blank or solid"
+    # tofu (or any fallback glyph) would make the cells look alike; real hanzi differ
+    for a, b in combinations(cells, 2):
+        assert ImageStat.Stat(ImageChops.difference(a, b)).mean[0] > 25
+
+
+def test_level_words_differ_between_levels() -> None:
+    def level_line(level: str) -> Image.Image:
+        scene = render_module._pixel_scene(url=URL, number=NUMBER, level=level, size_mm=25, dpi=600)
+        words = LEVELS[level]
+        line = next(line for line in scene.lines if line.text.startswith(words.zh))
+        image = png_image(render_png(url=URL, number=NUMBER, level=level)).convert("L")
+        top = round(line.baseline - line.size)
+        return image.crop((0, top, image.width, round(line.baseline))).resize((300, 40))
+
+    lines = [level_line(level) for level in ALL_LEVELS]
+    for a, b in combinations(lines, 2):
+        assert ImageChops.difference(a, b).getbbox() is not None
+
+
+def test_svg_needs_no_font_and_has_physical_size() -> None:
+    svg = render_svg(url=URL, number=NUMBER, level="five_star", size_mm=25).decode()
+    assert "<text" not in svg and "font" not in svg.lower()
+    assert re.search(r'width="25mm" height="[\d.]+mm" viewBox="0 0 \d+ [\d.]+"', svg)
+    assert len(svg) < 40_000
+    # the text is outlines: one path a line, each with a flipped font-unit transform
+    assert svg.count('transform="matrix(') == 5
+
+
+def test_pdf_page_is_the_mark_at_its_physical_size() -> None:
+    data = render_pdf(url=URL, number=NUMBER, level="five_star", size_mm=25, dpi=600)
+    media = re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", data)
+    assert media is not None
+    width_mm = float(media.group(1)) / 72 * 25.4
+    assert width_mm == pytest.approx(25, abs=25.4 / 600)  # within one device pixel
+    assert b"/Font" not in data  # glyph outlines, nothing to embed or substitute
+    stream = re.search(rb"stream\n(.*)\nendstream", data, re.DOTALL)
+    assert stream is not None
+    assert b" re" in zlib.decompress(stream.group(1))
+
+
+def test_missing_font_is_an_error_never_a_mark_without_text(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(render_module, "_font_dirs", lambda: [tmp_path])
+    with pytest.raises(MarkFontMissingError, match=re.escape(render_module.FONT_FILE)):
+        font_path()
+    for render in (render_png, render_svg, render_pdf):
+        with pytest.raises(MarkFontMissingError):
+            render(url=URL, number=NUMBER, level="five_star")
+    with pytest.raises(MarkFontMissingError):
+        MarkCache().render("png", url=URL, number=NUMBER, level="five_star")
+
+
+def test_a_font_without_the_chinese_glyphs_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    font = TTFont(str(font_path()))
+    options = subset.Options()
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(chr(c) for c in range(0x20, 0x7F)))
+    subsetter.subset(font)
+    font.save(str(tmp_path / render_module.FONT_FILE))
+    monkeypatch.setattr(render_module, "_font_dirs", lambda: [tmp_path])
+    with pytest.raises(MarkFontMissingError, match=r"lacks glyphs for '.*售"):
+        render_png(url=URL, number=NUMBER, level="five_star")
+
+
+# --------------------------------------------------------------------------- sizes
+
+
+@pytest.mark.parametrize(
+    ("size_mm", "dpi"),
+    [
+        (5, 600),
+        (9.99, 600),
+        (101, 600),
+        (25, 100),
+        (25, 149),
+        (25, 1300),
+        (math.nan, 600),
+        (25, math.nan),
+        (math.inf, 600),
+        (-math.inf, 600),
+        ("25", 600),
+        (25, "600"),
+        (None, 600),
+        (True, 600),
+        (25, 300.5),
+    ],
+)
+def test_bad_sizes_are_refused_naming_the_ranges(size_mm: object, dpi: object) -> None:
+    with pytest.raises(MarkSizeError, match=r"10 to 100.*150 to 1200"):
+        validate_size(size_mm, dpi)
+    with pytest.raises(MarkSizeError):
+        render_png(url=URL, number=NUMBER, level="five_star", size_mm=size_mm, dpi=dpi)  # type: ignore[arg-type]
+    with pytest.raises(MarkSizeError):
+        render_mark("png", url=URL, number=NUMBER, level="five_star", size_mm=size_mm, dpi=dpi)  # type: ignore[arg-type]
+
+
+def test_size_limits_are_inclusive() -> None:
+    assert validate_size(10, 150) == (10.0, 150)
+    assert validate_size(100, 1200) == (100.0, 1200)
+    assert validate_size(25.5, 600.0) == (25.5, 600)
+    image = png_image(render_png(url=URL, number=NUMBER, level="five_star", size_mm=100, dpi=1200))
+    assert image.width == round(100 / 25.4 * 1200)
+
+
+def test_a_url_too_long_for_the_smallest_mark_says_what_size_works() -> None:
+    long_base = "https://" + "a" * 200 + ".example.cn"
+    url = mark_url(public_base_url=long_base, number=NUMBER)
+    with pytest.raises(MarkSizeError, match=r"use at least [\d.]+ mm at 150 dpi"):
+        render_png(url=url, number=NUMBER, level="five_star", size_mm=10, dpi=150)
+    assert decode(png_image(render_png(url=url, number=NUMBER, level="five_star"))) == [url]
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def test_cache_serves_repeated_renders_from_memory() -> None:
+    cache = MarkCache(maxsize=8)
+    first = cache.render("png", url=URL, number=NUMBER, level="five_star", size_mm=25, dpi=600)
+    again = cache.render(
+        "png", url=URL, number=NUMBER.lower(), level="five_star", size_mm=25.0, dpi=600
+    )
+    assert again is first
+    assert cache.cache_info().hits == 1
+    other = cache.render("png", url=URL, number=NUMBER, level="five_star", size_mm=30, dpi=600)
+    assert other != first
+    svg_a = cache.render("svg", url=URL, number=NUMBER, level="five_star", size_mm=25, dpi=300)
+    svg_b = cache.render("svg", url=URL, number=NUMBER, level="five_star", size_mm=25, dpi=600)
+    assert svg_a is svg_b  # an SVG has no resolution
+    assert first == render_png(url=URL, number=NUMBER, level="five_star")
+    with pytest.raises(MarkInputError):
+        cache.render("gif", url=URL, number=NUMBER, level="five_star")  # type: ignore[arg-type]
+
+
+def test_render_mark_returns_each_format() -> None:
+    kwargs: dict[str, Any] = {
+        "url": URL,
+        "number": NUMBER,
+        "level": "compliant",
+        "size_mm": 20,
+        "dpi": 300,
+    }
+    assert render_mark("png", **kwargs).startswith(b"\x89PNG\r\n\x1a\n")
+    assert render_mark("svg", **kwargs).startswith(b"<svg ")
+    assert render_mark("pdf", **kwargs).startswith(b"%PDF-")
+
+
+# ------------------------------------------------------------------------ artifacts
+
+
+def test_save_marks_for_a_person_to_look_at() -> None:
+    """Writes test-artifacts/marks/{level}.{png,svg,pdf} at the default size."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for level in ALL_LEVELS:
+        png = render_png(url=URL, number=NUMBER, level=level)
+        (ARTIFACTS / f"{level}.png").write_bytes(png)
+        (ARTIFACTS / f"{level}.svg").write_bytes(render_svg(url=URL, number=NUMBER, level=level))
+        (ARTIFACTS / f"{level}.pdf").write_bytes(render_pdf(url=URL, number=NUMBER, level=level))
+        assert decode(png_image(png)) == [URL]
+
+
+def test_concurrent_renders_give_the_same_bytes() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = [(level, size) for level in ALL_LEVELS for size in (12, 25)] * 3
+    expected = {
+        job: render_png(url=URL, number=NUMBER, level=job[0], size_mm=job[1], dpi=300)
+        for job in set(jobs)
+    }
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(
+            pool.map(
+                lambda job: render_png(
+                    url=URL, number=NUMBER, level=job[0], size_mm=job[1], dpi=300
+                ),
+                jobs,
+            )
+        )
+    assert results == [expected[job] for job in jobs]

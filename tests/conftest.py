@@ -106,6 +106,55 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     )
 
 
+CHROMIUM = Path("/usr/bin/chromium")
+#: Flags that keep Chromium off the network here (NOTES.md); --no-sandbox because CI runs as root.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright (never a downloaded browser)."""
+    if not CHROMIUM.exists():
+        missing_dependency("Debian's chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing_dependency("playwright is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def live_server(clean_db: Engine, settings: Settings) -> Iterator[str]:
+    """The real app served on a loopback port (for browsers and network clients)."""
+    from tests.factories import serve_in_thread
+
+    with serve_in_thread(create_app(settings, engine=clean_db)) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Where tests save screenshots and files for a person to look at (git-ignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
 @pytest.fixture
 def client(clean_db: Engine, settings: Settings) -> Iterator[TestClient[Any]]:
     app = create_app(settings, engine=clean_db)

@@ -170,6 +170,7 @@ async def verdict_for(
         at=at,
         now=now,
         min_level=min_level,
+        number=stored.number,
     )
 
 

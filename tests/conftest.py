@@ -149,6 +149,16 @@ def live_server(clean_db: Engine, settings: Settings) -> Iterator[str]:
 
 
 @pytest.fixture
+def cli_env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    """Environment for `starmark` commands that use the suite's database."""
+    return {
+        "DATABASE_URL": database_url,
+        "STARMARK_DATA_DIR": str(tmp_path / "data"),
+        "STARMARK_KEY_PASSPHRASE": TEST_PASSPHRASE.decode(),
+    }
+
+
+@pytest.fixture
 def artifacts() -> Path:
     """Where tests save screenshots and files for a person to look at (git-ignored)."""
     ARTIFACTS.mkdir(exist_ok=True)

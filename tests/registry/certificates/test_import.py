@@ -1,0 +1,171 @@
+"""`starmark cert import`: CSV as bodies write it, row errors by line, all or nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from litestar.testing import TestClient
+
+from registry.cli import main
+from registry.settings import Settings
+from tests.factories import count_rows, make_body, uscc
+
+HEADER = [
+    "number",
+    "holder_name",
+    "holder_name_en",
+    "uscc",
+    "address",
+    "scope_zh",
+    "scope_en",
+    "score",
+    "issued_on",
+    "valid_from",
+    "valid_until",
+    "sites",
+]
+
+
+def row(number: str, **changes: str) -> dict[str, str]:
+    values = {
+        "number": number,
+        "holder_name": "宁波甬港五金工具有限公司",
+        "holder_name_en": "Ningbo Yonggang Hardware Tools Co., Ltd.",
+        "uscc": uscc(number, "330203"),
+        "address": "浙江省宁波市海曙区中山西路138号",
+        "scope_zh": "电动工具的保修与维修",
+        "scope_en": "",
+        "score": "91.5",
+        "issued_on": "2026-03-01",
+        "valid_from": "2026-03-01",
+        "valid_until": "",
+        "sites": "宁波市;杭州市",
+    }
+    values.update(changes)
+    return values
+
+
+def write_csv(
+    path: Path, rows: list[dict[str, str]], *, encoding: str, header: list[str] = HEADER
+) -> Path:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_bytes(out.getvalue().encode(encoding))
+    return path
+
+
+def run_import(cli_env: dict[str, str], path: Path, *extra: str) -> Any:
+    return CliRunner().invoke(
+        main, ["cert", "import", str(path), "--body", "CQCT", "--quiet", *extra], env=cli_env
+    )
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_import_reads_csv_as_chinese_excel_writes_it(
+    client: TestClient[Any],
+    settings: Settings,
+    cli_env: dict[str, str],
+    tmp_path: Path,
+    encoding: str,
+) -> None:
+    make_body(settings)
+    path = write_csv(
+        tmp_path / "in.csv",
+        [row("IMP-2026-0001"), row("imp-2026-0002", score="79.9")],
+        encoding=encoding,
+    )
+    result = run_import(cli_env, path)
+    assert result.exit_code == 0, result.output
+    assert "stored 2 certificate(s), rejected 0 row(s)" in result.stdout
+    first = client.get("/api/v1/certificates/IMP-2026-0001").json()
+    assert first["certificate"]["holder"]["name"] == "宁波甬港五金工具有限公司"
+    assert first["certificate"]["sites"] == ["宁波市", "杭州市"]
+    assert first["certificate"]["valid_until"] == "2029-02-28"
+    second = client.get("/api/v1/certificates/IMP-2026-0002/verification").json()
+    assert second["status"] == "valid" and second["level"] == "compliant"
+
+
+def test_bad_rows_are_reported_by_line_and_only_good_rows_are_stored(
+    client: TestClient[Any], settings: Settings, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    make_body(settings)
+    bad_uscc = uscc("x", "330203")[:-1] + ("0" if uscc("x", "330203")[-1] != "0" else "1")
+    rows = [
+        row("IMP-2026-0010"),
+        row("IMP-2026-0011", uscc=bad_uscc),  # line 3
+        row("IMP-2026-0012", score="69.9"),  # line 4
+        row("IMP-2026-0010"),  # line 5: repeats line 2
+        row("IMP-2026-0013"),
+    ]
+    result = run_import(cli_env, write_csv(tmp_path / "in.csv", rows, encoding="utf-8"))
+    assert result.exit_code == 1
+    assert "line 3: IMP-2026-0011: uscc:" in result.output
+    assert "line 4: IMP-2026-0012: score:" in result.output
+    assert "line 5: IMP-2026-0010: number repeats line 2" in result.output
+    assert "stored 2 certificate(s), rejected 3 row(s)" in result.stdout
+    listed = client.get("/api/v1/certificates").json()["items"]
+    assert [i["number"] for i in listed] == ["IMP-2026-0010", "IMP-2026-0013"]
+
+    # Importing the same file again: the numbers are taken, nothing is duplicated.
+    before = count_rows()
+    again = run_import(
+        cli_env, write_csv(tmp_path / "in2.csv", [row("IMP-2026-0013")], encoding="utf-8")
+    )
+    assert again.exit_code == 1 and "number is already taken" in again.output
+    assert count_rows()["certificate"] == before["certificate"]
+
+
+def test_all_or_nothing_refuses_the_whole_file_for_one_bad_row(
+    client: TestClient[Any], settings: Settings, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    make_body(settings)
+    rows = [row("IMP-2026-0020"), row("IMP-2026-0021", valid_from="2026-02-30")]
+    before = count_rows()
+    result = run_import(
+        cli_env, write_csv(tmp_path / "in.csv", rows, encoding="utf-8"), "--all-or-nothing"
+    )
+    assert result.exit_code == 1
+    assert "line 3" in result.output and "nothing stored" in result.output
+    assert count_rows() == before
+
+
+def test_unknown_columns_and_unreadable_files_are_refused_before_anything_is_stored(
+    client: TestClient[Any], settings: Settings, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    make_body(settings)
+    before = count_rows()
+    extra = write_csv(
+        tmp_path / "extra.csv",
+        [{**row("IMP-1"), "colour": "red"}],
+        encoding="utf-8",
+        header=[*HEADER, "colour"],
+    )
+    result = run_import(cli_env, extra)
+    assert result.exit_code == 1 and "colour: unknown column" in result.output
+    missing = write_csv(tmp_path / "missing.csv", [], encoding="utf-8", header=["number", "score"])
+    result = run_import(cli_env, missing)
+    assert result.exit_code == 1 and "holder_name: required column is missing" in result.output
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\xff\xfe\x00\x00garbage\x81\x30")
+    result = run_import(cli_env, binary)
+    assert result.exit_code == 1 and "neither UTF-8 nor GB18030" in result.output
+    assert count_rows() == before
+
+
+def test_import_shows_a_progress_bar(
+    client: TestClient[Any], settings: Settings, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    make_body(settings)
+    path = write_csv(
+        tmp_path / "in.csv", [row(f"IMP-2026-{i:04d}") for i in range(30)], encoding="utf-8"
+    )
+    result = CliRunner().invoke(main, ["cert", "import", str(path), "--body", "CQCT"], env=cli_env)
+    assert result.exit_code == 0, result.output
+    assert "importing" in result.output and "30/30" in result.output

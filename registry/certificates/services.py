@@ -255,6 +255,19 @@ async def _open_submitted(
     return document
 
 
+def _signed_request(request: Mapping[str, Any], *, what: str) -> bool:
+    """True for `{"jws": ...}`; fields and a jws together are refused (which would count?)."""
+    if "jws" not in request:
+        return False
+    extra = sorted(set(request) - {"jws"})
+    if extra:
+        raise InvalidInputError(
+            f"send either {what} or a signed jws, not both",
+            errors=[FieldError(f, "not allowed next to jws") for f in extra],
+        )
+    return True
+
+
 async def _sign_hosted(
     payload: Mapping[str, Any], *, typ: str, body_code: str, ctx: WriteContext
 ) -> tuple[str, PrivateKey]:
@@ -316,13 +329,7 @@ async def _prepare_revision(
     """Payload, JWS and kid of a new revision, from fields (hosted key) or a JWS."""
     if not isinstance(request, Mapping):
         raise InvalidInputError("the request must be a JSON object")
-    if "jws" in request:
-        extra = sorted(set(request) - {"jws"})
-        if extra:
-            raise InvalidInputError(
-                "send either the certificate's fields or a signed jws, not both",
-                errors=[FieldError(f, "not allowed next to jws") for f in extra],
-            )
+    if _signed_request(request, what="the certificate's fields"):
         document = await _open_submitted(
             request["jws"], typ=CERTIFICATE_TYP, body_code=body_code, ctx=ctx
         )
@@ -407,7 +414,8 @@ async def add_revision(
 ) -> StoredCertificate:
     """A new signed revision: level after surveillance, scope, renewal."""
     stored = await require_certificate(number)
-    ctx.principal.require_body(stored.row["body_code"]) if not ctx.principal.is_operator else None
+    if not ctx.principal.is_operator:
+        ctx.principal.require_body(stored.row["body_code"])
     current = stored.row["current_revision"]
     payload, token, kid = await _prepare_revision(
         request,
@@ -475,13 +483,7 @@ async def add_status_event(
         ctx.principal.require_body(body_code)
     if not isinstance(request, Mapping):
         raise InvalidInputError("the request must be a JSON object")
-    if "jws" in request:
-        extra = sorted(set(request) - {"jws"})
-        if extra:
-            raise InvalidInputError(
-                "send either status fields or a signed jws, not both",
-                errors=[FieldError(f, "not allowed next to jws") for f in extra],
-            )
+    if _signed_request(request, what="status fields"):
         document = await _open_submitted(
             request["jws"], typ=STATUS_TYP, body_code=body_code, ctx=ctx
         )

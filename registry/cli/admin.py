@@ -143,7 +143,10 @@ def key_generate(body_code: str, hosted: bool, out: Path | None) -> None:
 @click.argument("kid")
 @click.option("--at", "at_text", help="Since when (RFC 3339 or date); default now.")
 def key_compromise(kid: str, at_text: str | None) -> None:
-    """Mark a key compromised: its documents from then on stop counting."""
+    """Mark a key compromised: its documents from then on stop counting.
+
+    A kid may start with '-': put `--` before it (`key compromise -- -9Ab...`).
+    """
     at = parse_when(at_text, "--at")
 
     async def work(settings: Settings, vault: HostedKeyVault) -> None:
@@ -156,7 +159,7 @@ def key_compromise(kid: str, at_text: str | None) -> None:
 @key_group.command(name="retire")
 @click.argument("kid")
 def key_retire(kid: str) -> None:
-    """Stop a key signing; what it signed stays valid."""
+    """Stop a key signing; what it signed stays valid (a kid starting with '-': use `--`)."""
 
     async def work(settings: Settings, vault: HostedKeyVault) -> None:
         await bodies.retire_key(kid, now=now(), principal=Principal.cli())

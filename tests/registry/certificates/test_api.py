@@ -339,3 +339,24 @@ def test_list_filters_and_cursor_pagination(client: TestClient[Any], settings: S
     assert client.get("/api/v1/certificates", params={"level": "six_star"}).status_code == 422
     assert client.get("/api/v1/certificates", params={"limit": 0}).status_code in (400, 422)
     assert client.get("/api/v1/certificates", params={"cursor": "%%%"}).status_code == 422
+
+
+def test_fields_next_to_a_jws_are_refused_naming_them(
+    client: TestClient[Any], settings: Settings
+) -> None:
+    body = make_body(settings)
+    token = issue(client, body, certificate_fields("SMT-MIX-0001")).json()["revisions"][0]["jws"]
+    before = count_rows()
+    mixed = client.post(
+        "/api/v1/certificates/SMT-MIX-0001/revisions",
+        json={"jws": token, "score": 99},
+        headers=body.auth,
+    )
+    assert mixed.status_code == 422
+    assert [e["field"] for e in mixed.json()["errors"]] == ["score"]
+    # A revision-1 JWS offered as revision 2 is a conflict with what is stored.
+    replay = client.post(
+        "/api/v1/certificates/SMT-MIX-0001/revisions", json={"jws": token}, headers=body.auth
+    )
+    assert replay.status_code == 409
+    assert count_rows() == before

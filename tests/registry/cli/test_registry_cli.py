@@ -153,7 +153,9 @@ def test_hosted_issue_status_and_key_compromise_from_the_cli(
     assert count_rows() == before
 
     # A key marked compromised before the documents were signed: they stop counting.
-    compromised = runner.invoke(main, ["key", "compromise", kid, "--at", "2020-01-01"], env=cli_env)
+    compromised = runner.invoke(
+        main, ["key", "compromise", "--at", "2020-01-01", "--", kid], env=cli_env
+    )
     assert compromised.exit_code == 0, compromised.output
     verdict = client.get("/api/v1/certificates/CLI-2026-0001/verification").json()
     assert verdict["status"] == "signature_invalid"
@@ -280,3 +282,19 @@ def test_migrations_build_an_empty_database_from_nothing(tmp_path: Path, databas
         # Leave the suite's tables bound to the suite's database.
         db.use_engine(db.engine_from_url(database_url))
         del Certificate
+
+
+def test_a_revoked_token_stops_working(
+    client: TestClient[Any], settings: Settings, cli_env: dict[str, str]
+) -> None:
+    body = make_body(settings)
+    assert client.post("/api/v1/certificates", json=certificate_fields("REV-TOK-0001"),
+                       headers=body.auth).status_code == 201  # fmt: skip
+    prefix = body.token[:12]
+    result = CliRunner().invoke(main, ["token", "revoke", prefix], env=cli_env)
+    assert result.exit_code == 0, result.output
+    refused = client.post(
+        "/api/v1/certificates", json=certificate_fields("REV-TOK-0002"), headers=body.auth
+    )
+    assert refused.status_code == 401
+    assert client.get("/api/v1/certificates/REV-TOK-0002").status_code == 404

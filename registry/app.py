@@ -18,11 +18,16 @@ from piccolo.engine.base import Engine
 
 from registry import db
 from registry.bodies.controllers import BodyController, KeyController, jwks
-from registry.bodies.services import HostedKeyVault
+from registry.bodies.services import HostedKeyVault, ensure_registry_key
 from registry.certificates.controllers import CertificateController
-from registry.dependencies import provide_settings, provide_vault
+from registry.dependencies import provide_settings, provide_vault, utc_now
 from registry.problems import EXCEPTION_HANDLERS
+from registry.search.controllers import SearchPages
+from registry.security_headers import SecurityHeadersMiddleware
 from registry.settings import Settings
+from registry.tender.controllers import TenderPages, VerificationController
+from registry.verification.controllers import VerificationPageController, verification_lifespan
+from registry.verification.i18n import LanguageMiddleware, install_i18n
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -52,6 +57,9 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
         if owns_engine:
             await db.start(bound)
         try:
+            # The registry's own key signs receipts (issue 6); it is in the JWKS
+            # from the first start, before any receipt needs it.
+            await ensure_registry_key(vault=app.state.vault, now=utc_now())
             yield
         finally:
             if owns_engine:
@@ -60,6 +68,10 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
     app = Litestar(
         route_handlers=[
             CertificateController,
+            SearchPages,
+            VerificationController,
+            TenderPages,
+            VerificationPageController,
             BodyController,
             KeyController,
             jwks,
@@ -71,7 +83,11 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             "vault": Provide(provide_vault, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        template_config=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine),
+        # Every template gets gettext (`{% trans %}`, `_()`) in the request's language.
+        template_config=TemplateConfig(
+            directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=install_i18n
+        ),
+        middleware=[SecurityHeadersMiddleware, LanguageMiddleware],
         openapi_config=OpenAPIConfig(
             title="Starmark registry",
             version="1",
@@ -80,7 +96,7 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
         ),
         response_cache_config=ResponseCacheConfig(),
         request_max_body_size=settings.max_request_bytes,
-        lifespan=[lifespan],
+        lifespan=[lifespan, verification_lifespan(bound)],
     )
     app.state.settings = settings
     app.state.vault = HostedKeyVault(settings.keys)

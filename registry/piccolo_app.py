@@ -14,6 +14,7 @@ APP_CONFIG = AppConfig(
             "registry.bodies.tables",
             "registry.certificates.tables",
             "registry.audit.tables",
+            "registry.tender.tables",
         ],
         exclude_imported=True,
     ),

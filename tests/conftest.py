@@ -30,6 +30,7 @@ PUBLIC_URL = "https://verify.starmark.test"
 
 # Child tables first, so deleting never trips a foreign key.
 TABLES = (
+    "verification_receipt",
     "idempotent_reply",
     "audit_entry",
     "status_event",
@@ -120,9 +121,17 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
-@pytest.fixture(scope="session")
+# Per test, not per session: while Playwright's sync API is open it keeps an event
+# loop marked as running in the main thread, and every later `asyncio.run` there
+# (factories, `run`, the CLI under CliRunner) would fail with "cannot be called
+# from a running event loop". A launch costs under a second.
+@pytest.fixture
 def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, driven by Playwright (never a downloaded browser)."""
+    """Debian's Chromium, headless, driven by Playwright (never a downloaded browser).
+
+    Set up a test's data in fixtures that come before this one: inside the test
+    the main thread cannot run `asyncio.run` (the test client can, in its thread).
+    """
     if not CHROMIUM.exists():
         missing_dependency("Debian's chromium is not installed (apt-get install chromium)")
     try:

@@ -31,6 +31,7 @@ TABLE_NAMES = (
     "status_event",
     "audit_entry",
     "idempotent_reply",
+    "verification_receipt",
 )
 
 

@@ -256,21 +256,41 @@ async def register_public_key(
     )
 
 
-async def ensure_registry_key(*, vault: HostedKeyVault, now: datetime) -> str:
-    """The registry's own key (receipts), created on first start."""
-    row = await SigningKey.select(SigningKey.kid).where(SigningKey.body.is_null()).first()
-    if row is not None:
-        return str(row["kid"])
-    key = PrivateKey.generate()
-    return await _insert_key(
-        None,
-        key.public_key,
-        custody="hosted",
-        sealed=vault.seal(key),
-        not_before=whole_second(now),
-        not_after=None,
-        principal=Principal.cli(),
+async def _active_registry_kid() -> str | None:
+    row = (
+        await SigningKey.select(SigningKey.kid)
+        .where(SigningKey.body.is_null(), SigningKey.state == KeyState.ACTIVE.value)
+        .first()
     )
+    return None if row is None else str(row["kid"])
+
+
+async def ensure_registry_key(*, vault: HostedKeyVault, now: datetime) -> str:
+    """The registry's own active key (receipts), created on first start.
+
+    Several processes may start at once and all find no key: the unique index
+    `signing_key_one_active_registry_key` lets exactly one insert succeed, and
+    the others use that first key.
+    """
+    kid = await _active_registry_kid()
+    if kid is not None:
+        return kid
+    key = PrivateKey.generate()
+    try:
+        return await _insert_key(
+            None,
+            key.public_key,
+            custody="hosted",
+            sealed=vault.seal(key),
+            not_before=whole_second(now),
+            not_after=None,
+            principal=Principal.cli(),
+        )
+    except ConflictError:
+        kid = await _active_registry_kid()
+        if kid is None:  # pragma: no cover - the conflict was with a key that is gone again
+            raise
+        return kid
 
 
 async def _get_key_row(kid: str) -> dict[str, Any]:

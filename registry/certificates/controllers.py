@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
@@ -15,7 +16,10 @@ from registry.dependencies import parse_at, provide_principal, utc_now
 from registry.errors import FieldError, InvalidInputError
 from registry.idempotency import request_fingerprint, run_once
 from registry.principals import Principal
+from registry.search import services as search
 from registry.settings import Settings
+from registry.verification.services import VerificationService
+from signing.instants import format_instant
 from signing.scheme import StarLevel
 
 IdempotencyKey = Annotated[
@@ -26,7 +30,7 @@ IdempotencyKey = Annotated[
         description="Makes a retry safe: the same key and body get the first answer.",
     ),
 ]
-Limit = Annotated[int, QueryParameter(ge=1, le=100, description="1 to 100")]
+SearchText = Annotated[str | None, QueryParameter(required=False)]
 
 
 def parse_min_level(value: str | None) -> StarLevel | None:
@@ -46,19 +50,54 @@ class CertificateController(Controller):
     path = "/api/v1/certificates"
     tags = ["certificates"]
 
-    @get("/", summary="List certificates")
+    @get(
+        "/",
+        summary="Search certificates",
+        description="A query over holder names (Chinese and English), scope, certificate "
+        "number and USCC, with filters; ranked by relevance, then name (docs/search.md).",
+    )
     async def list_certificates(
         self,
-        body_code: Annotated[str | None, QueryParameter(name="body")] = None,
-        level: FromQuery[str | None] = None,
-        status: FromQuery[str | None] = None,
-        limit: Limit = 20,
-        cursor: FromQuery[str | None] = None,
+        settings: NamedDependency[Settings],
+        q: SearchText = None,
+        body_code: Annotated[
+            str | None, QueryParameter(name="body", description="a certification body's code")
+        ] = None,
+        level: SearchText = None,
+        status: Annotated[
+            str | None, QueryParameter(description="as of now, or on valid_on")
+        ] = None,
+        province: Annotated[
+            str | None, QueryParameter(description="two-digit GB/T 2260 code (USCC characters 3-4)")
+        ] = None,
+        valid_on: Annotated[
+            str | None,
+            QueryParameter(description="RFC 3339 instant or YYYY-MM-DD (00:00 CST): status then"),
+        ] = None,
+        limit: Annotated[
+            str | None, QueryParameter(description="an integer from 1 to 100 (default 20)")
+        ] = None,
+        cursor: Annotated[
+            str | None, QueryParameter(description="next_cursor of the previous page")
+        ] = None,
     ) -> dict[str, Any]:
-        items, next_cursor = await services.list_certificates(
-            body=body_code, level=level, status=status, limit=limit, cursor=cursor, now=utc_now()
+        query = search.parse_search(
+            q=q,
+            level=level,
+            status=status,
+            body=body_code,
+            province=province,
+            valid_on=valid_on,
+            limit=limit,
+            cursor=cursor,
+            now=utc_now(),
         )
-        return {"items": items, "next_cursor": next_cursor}
+        page = await search.search(query, public_url=settings.public_url)
+        return {
+            "items": page.items,
+            "next_cursor": page.next_cursor,
+            "as_of": format_instant(page.as_of),
+        }
 
     @get("/{number:str}", summary="One certificate, all revisions and events, each with its JWS")
     async def get_certificate(self, number: FromPath[str]) -> dict[str, Any]:
@@ -70,17 +109,25 @@ class CertificateController(Controller):
     @get("/{number:str}/verification", summary="The verdict as JSON")
     async def verification(
         self,
+        request: Request[Any, Any, Any],
         number: FromPath[str],
         at: FromQuery[str | None] = None,
         min_level: FromQuery[str | None] = None,
     ) -> Response[dict[str, Any]]:
         now = utc_now()
-        verdict = await services.verdict_for(
-            number,
-            at=parse_at(at, field="at", now=now),
-            now=now,
-            min_level=parse_min_level(min_level),
-        )
+        instant = parse_at(at, field="at", now=now)
+        level = parse_min_level(min_level)
+        verdict = await services.verdict_for(number, at=instant, now=now, min_level=level)
+        if verdict.signature_valid:
+            # The page's view also compares the database's copies with the signed
+            # documents: a row changed without a signature must read the same
+            # here as on /v/{number} (signature_invalid), never valid.
+            service: VerificationService = request.app.state.verification
+            view = await service.view(verdict.number or number, at=instant, now=now)
+            if view is not None and not view.verdict.signature_valid:
+                verdict = dataclasses.replace(
+                    view.verdict, meets_min_level=None if level is None else False
+                )
         return Response(
             content=verdict.to_json(), status_code=404 if verdict.status == "not_found" else 200
         )

@@ -33,6 +33,7 @@ from registry.errors import (
     NotFoundError,
 )
 from registry.principals import Principal
+from registry.search.text import search_columns
 from signing.documents import CertificatePayload, StatusEventPayload
 from signing.errors import (
     InvalidPayloadError,
@@ -315,6 +316,13 @@ def certificate_columns(payload: CertificatePayload) -> dict[str, Any]:
         "valid_from": payload.valid_from,
         "valid_until": payload.valid_until,
         "current_revision": payload.revision,
+        # The text as search reads it (issue 5): folded names and scope.
+        **search_columns(
+            holder_name=payload.holder.name,
+            holder_name_en=payload.holder.name_en,
+            scope_zh=payload.scope.zh,
+            scope_en=payload.scope.en,
+        ),
     }
 
 

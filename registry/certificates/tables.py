@@ -55,6 +55,14 @@ class Certificate(Table, tablename="certificate"):
     event_count = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    # Search (issue 5, registry/search/text.py): the current revision's text as
+    # it is searched, written by `certificate_columns()` with the rest.
+    #: Folded Chinese holder name: what a query is matched in, and the order of results.
+    name_key = Text(default="")
+    #: Folded English holder name ("" when there is none).
+    name_en_key = Text(default="")
+    #: Folded Chinese and English scope, one newline between them.
+    scope_key = Text(default="")
 
 
 class CertificateRevision(Table, tablename="certificate_revision"):

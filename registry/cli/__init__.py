@@ -14,7 +14,7 @@ def main() -> None:
 
 
 def _register() -> None:
-    from registry.cli import admin, certs, demo, verify
+    from registry.cli import admin, certs, demo, mark, verify
 
     main.add_command(verify.verify)
     main.add_command(admin.serve)
@@ -24,6 +24,7 @@ def _register() -> None:
     main.add_command(admin.token_group)
     main.add_command(certs.cert_group)
     main.add_command(demo.demo)
+    main.add_command(mark.mark)
 
 
 _register()

@@ -1,0 +1,761 @@
+"""A realistic registry of N certificates (default 1,000,000), for the search benchmark.
+
+    .venv/bin/python bench/generate_certificates.py --database-url sqlite:////tmp/sm.sqlite3
+    .venv/bin/python bench/generate_certificates.py --database-url postgresql://postgres@127.0.0.1/sm_x
+
+Companies are invented from realistic parts: a city (with its GB/T 2260
+division code, so the USCC's province is the city's), a trade name of two to
+four characters (字号), an industry and an organisation form, e.g.
+青岛市海川智能家电有限公司 / Qingdao Haichuan Smart Appliances Co., Ltd.; a few use
+a Latin trade name (ABK科技) or put the city in brackets (海川家电(青岛)有限公司).
+Every USCC has a correct GB 32100 check character. Provinces, bodies and
+levels follow skewed shares, as a national registry would; about one company in
+eight holds more than one certificate.
+
+Rows are written straight into `certificate` (multi-row INSERT on SQLite, COPY
+on PostgreSQL), with the search columns computed by the registry's own
+`search_columns()` and indexed by the registry's own migrations, triggers and
+indexes: the search benchmark needs the rows, not the signatures. These
+certificates have no signed revisions and no status events, so their
+verification pages (/v/{number}) would say the signature is missing; the
+stored status is drawn at random.
+
+On PostgreSQL the search indexes are dropped for the load and rebuilt after
+it, from their own definitions (`pg_get_indexdef`), as an operator would for a
+bulk load; on SQLite the migration's triggers index each row as it is
+inserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import multiprocessing
+import random
+import sqlite3
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from registry import db
+from registry.search.text import search_columns
+from signing.identifiers import compute_check_character
+from signing.scheme import GB_T_27922_2011
+
+SEED = 27922
+CHUNK = 10_000
+
+# (city, pinyin, province code + city code): the division code's first four digits.
+CITIES: tuple[tuple[str, str, str], ...] = (
+    ("北京", "Beijing", "1101"),
+    ("天津", "Tianjin", "1201"),
+    ("石家庄", "Shijiazhuang", "1301"),
+    ("唐山", "Tangshan", "1302"),
+    ("保定", "Baoding", "1306"),
+    ("廊坊", "Langfang", "1310"),
+    ("太原", "Taiyuan", "1401"),
+    ("大同", "Datong", "1402"),
+    ("呼和浩特", "Hohhot", "1501"),
+    ("包头", "Baotou", "1502"),
+    ("沈阳", "Shenyang", "2101"),
+    ("大连", "Dalian", "2102"),
+    ("鞍山", "Anshan", "2103"),
+    ("长春", "Changchun", "2201"),
+    ("吉林", "Jilin", "2202"),
+    ("哈尔滨", "Harbin", "2301"),
+    ("大庆", "Daqing", "2306"),
+    ("上海", "Shanghai", "3101"),
+    ("南京", "Nanjing", "3201"),
+    ("无锡", "Wuxi", "3202"),
+    ("徐州", "Xuzhou", "3203"),
+    ("常州", "Changzhou", "3204"),
+    ("苏州", "Suzhou", "3205"),
+    ("南通", "Nantong", "3206"),
+    ("扬州", "Yangzhou", "3210"),
+    ("杭州", "Hangzhou", "3301"),
+    ("宁波", "Ningbo", "3302"),
+    ("温州", "Wenzhou", "3303"),
+    ("嘉兴", "Jiaxing", "3304"),
+    ("湖州", "Huzhou", "3305"),
+    ("绍兴", "Shaoxing", "3306"),
+    ("金华", "Jinhua", "3307"),
+    ("台州", "Taizhou", "3310"),
+    ("合肥", "Hefei", "3401"),
+    ("芜湖", "Wuhu", "3402"),
+    ("福州", "Fuzhou", "3501"),
+    ("厦门", "Xiamen", "3502"),
+    ("泉州", "Quanzhou", "3505"),
+    ("南昌", "Nanchang", "3601"),
+    ("赣州", "Ganzhou", "3607"),
+    ("济南", "Jinan", "3701"),
+    ("青岛", "Qingdao", "3702"),
+    ("淄博", "Zibo", "3703"),
+    ("烟台", "Yantai", "3706"),
+    ("潍坊", "Weifang", "3707"),
+    ("临沂", "Linyi", "3713"),
+    ("郑州", "Zhengzhou", "4101"),
+    ("洛阳", "Luoyang", "4103"),
+    ("新乡", "Xinxiang", "4107"),
+    ("武汉", "Wuhan", "4201"),
+    ("宜昌", "Yichang", "4205"),
+    ("襄阳", "Xiangyang", "4206"),
+    ("长沙", "Changsha", "4301"),
+    ("株洲", "Zhuzhou", "4302"),
+    ("广州", "Guangzhou", "4401"),
+    ("深圳", "Shenzhen", "4403"),
+    ("珠海", "Zhuhai", "4404"),
+    ("汕头", "Shantou", "4405"),
+    ("佛山", "Foshan", "4406"),
+    ("江门", "Jiangmen", "4407"),
+    ("惠州", "Huizhou", "4413"),
+    ("东莞", "Dongguan", "4419"),
+    ("中山", "Zhongshan", "4420"),
+    ("南宁", "Nanning", "4501"),
+    ("柳州", "Liuzhou", "4502"),
+    ("桂林", "Guilin", "4503"),
+    ("海口", "Haikou", "4601"),
+    ("三亚", "Sanya", "4602"),
+    ("重庆", "Chongqing", "5001"),
+    ("成都", "Chengdu", "5101"),
+    ("绵阳", "Mianyang", "5107"),
+    ("宜宾", "Yibin", "5115"),
+    ("贵阳", "Guiyang", "5201"),
+    ("遵义", "Zunyi", "5203"),
+    ("昆明", "Kunming", "5301"),
+    ("曲靖", "Qujing", "5303"),
+    ("拉萨", "Lhasa", "5401"),
+    ("西安", "Xi'an", "6101"),
+    ("宝鸡", "Baoji", "6103"),
+    ("兰州", "Lanzhou", "6201"),
+    ("西宁", "Xining", "6301"),
+    ("银川", "Yinchuan", "6401"),
+    ("乌鲁木齐", "Urumqi", "6501"),
+    ("克拉玛依", "Karamay", "6502"),
+)
+
+#: Relative weight of each province (roughly, by number of enterprises).
+PROVINCE_WEIGHT = {
+    "11": 5,
+    "12": 2,
+    "13": 4,
+    "14": 2,
+    "15": 1,
+    "21": 3,
+    "22": 1.5,
+    "23": 1.5,
+    "31": 6,
+    "32": 10,
+    "33": 10,
+    "34": 4,
+    "35": 5,
+    "36": 3,
+    "37": 8,
+    "41": 5,
+    "42": 4,
+    "43": 3.5,
+    "44": 13,
+    "45": 2,
+    "46": 0.6,
+    "50": 2.5,
+    "51": 4.5,
+    "52": 1.5,
+    "53": 1.5,
+    "54": 0.2,
+    "61": 2,
+    "62": 0.8,
+    "63": 0.3,
+    "64": 0.4,
+    "65": 0.8,
+}
+
+#: Characters of trade names (字号) with their pinyin.
+TRADE_CHARS = (
+    "华hua 海hai 美mei 康kang 达da 恒heng 信xin 金jin 泰tai 宏hong 远yuan 鑫xin 盛sheng 通tong "
+    "安an 佳jia 瑞rui 丰feng 源yuan 博bo 德de 嘉jia 润run 宇yu 星xing 光guang 明ming 新xin "
+    "天tian 永yong 昌chang 隆long 兴xing 伟wei 腾teng 飞fei 创chuang 智zhi 科ke 云yun 帆fan "
+    "鹏peng 城cheng 锦jin 川chuan 尔er 力li 格ge 方fang 正zheng 和he 中zhong 东dong 南nan "
+    "北bei 西xi 长chang 江jiang 山shan 林lin 森sen 石shi 玉yu 银yin 联lian 众zhong 汇hui "
+    "聚ju 贝bei 宝bao 福fu 喜xi 乐le 惠hui 优you 品pin 尚shang 雅ya 洁jie 清qing 蓝lan "
+    "绿lv 红hong 紫zi 青qing 彩cai 虹hong 辉hui 耀yao 晨chen 阳yang 月yue 春chun 秋qiu "
+    "松song 竹zhu 梅mei 兰lan 荷he 桥qiao 航hang 舟zhou 驰chi 骏jun 龙long 凤feng 鹰ying "
+    "燕yan 鸿hong 蜀shu 粤yue 浙zhe 苏su 鲁lu 湘xiang 闽min 皖wan 晋jin 京jing 渝yu "
+    "桂gui 琼qiong 百bai 万wan 亿yi 立li 高gao 大da 全quan 顺shun 捷jie 迅xun 益yi 利li "
+    "诚cheng 仁ren 友you 邦bang 国guo 际ji 环huan 球qiu 地di 人ren 奥ao 步bu 斯si 特te "
+    "威wei 迪di 莱lai 凯kai 菲fei 雷lei 赛sai 朗lang 欧ou 亚ya 帝di 卡ka 米mi 诺nuo "
+)
+TRADE = tuple((item[0], item[1:]) for item in TRADE_CHARS.split())
+LATIN_TRADE = ("ABK", "HMX", "KDT", "ZTQ", "Lumi", "Nova", "Sunrise", "Vanta", "Orin", "TKL")
+
+# (industry, English, scope in Chinese, scope in English)
+INDUSTRIES: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "智能家电",
+        "Smart Appliances",
+        "冰箱、洗衣机、空调的配送、安装、维修和退换货服务",
+        "Delivery, installation, repair and returns of refrigerators, washing machines "
+        "and air conditioners",
+    ),
+    (
+        "家电",
+        "Home Appliances",
+        "家用电器的送货安装、维修保养和以旧换新服务",
+        "Delivery, installation, maintenance and trade-in of household appliances",
+    ),
+    (
+        "电器",
+        "Electric Appliances",
+        "小家电的保修、维修和客户投诉处理",
+        "Warranty, repair and complaint handling of small appliances",
+    ),
+    (
+        "电子商务",
+        "E-commerce",
+        "网络零售商品的配送、退换货和客户投诉处理",
+        "Delivery, returns and complaint handling for online retail",
+    ),
+    (
+        "通讯设备",
+        "Telecom Equipment",
+        "手机及通讯终端的维修和保修服务",
+        "Repair and warranty service of mobile phones and terminals",
+    ),
+    (
+        "家居用品",
+        "Home Furnishings",
+        "家具的送货安装与售后维修",
+        "Delivery, assembly and after-sales repair of furniture",
+    ),
+    (
+        "家具",
+        "Furniture",
+        "定制家具的测量、安装、维修和保养服务",
+        "Measuring, installation, repair and care of custom furniture",
+    ),
+    (
+        "汽车销售服务",
+        "Automobile Sales and Service",
+        "汽车销售、维修保养、配件供应和道路救援服务",
+        "Car sales, maintenance, spare parts and roadside assistance",
+    ),
+    (
+        "电梯",
+        "Elevator",
+        "电梯的安装、维修保养和应急救援服务",
+        "Installation, maintenance and emergency rescue of elevators",
+    ),
+    (
+        "暖通设备",
+        "HVAC Equipment",
+        "中央空调和供暖设备的安装调试与维保服务",
+        "Installation, commissioning and maintenance of central air conditioning and heating",
+    ),
+    (
+        "厨卫电器",
+        "Kitchen and Bath Appliances",
+        "燃气灶、热水器、油烟机的安装和维修服务",
+        "Installation and repair of gas hobs, water heaters and range hoods",
+    ),
+    (
+        "计算机",
+        "Computer",
+        "计算机及外设的保修、维修和技术支持服务",
+        "Warranty, repair and technical support of computers and peripherals",
+    ),
+    (
+        "医疗器械",
+        "Medical Devices",
+        "医疗设备的安装培训、维修保养和计量校准服务",
+        "Installation, training, maintenance and calibration of medical equipment",
+    ),
+    (
+        "照明电器",
+        "Lighting",
+        "照明灯具的配送、安装与质保服务",
+        "Delivery, installation and warranty of lighting fixtures",
+    ),
+    (
+        "净水设备",
+        "Water Purification Equipment",
+        "净水器的安装、滤芯更换和上门维修服务",
+        "Installation, filter replacement and on-site repair of water purifiers",
+    ),
+    (
+        "门窗",
+        "Doors and Windows",
+        "门窗的测量、安装和售后维修服务",
+        "Measuring, installation and after-sales repair of doors and windows",
+    ),
+    (
+        "建材",
+        "Building Materials",
+        "建材产品的配送、施工指导和质量投诉处理",
+        "Delivery, installation guidance and quality complaints of building materials",
+    ),
+    (
+        "卫浴",
+        "Sanitary Ware",
+        "卫浴产品的安装、维修和更换服务",
+        "Installation, repair and replacement of sanitary ware",
+    ),
+    (
+        "服饰",
+        "Apparel",
+        "服装的退换货、修补和会员服务",
+        "Returns, alterations and membership services for apparel",
+    ),
+    (
+        "商贸",
+        "Trading",
+        "商品销售的配送、退换货和投诉处理服务",
+        "Delivery, returns and complaint handling of goods sold",
+    ),
+    (
+        "物流",
+        "Logistics",
+        "物流配送、签收和货损理赔服务",
+        "Delivery, signing and damage claims in logistics",
+    ),
+    (
+        "农业机械",
+        "Agricultural Machinery",
+        "农机的交付培训、维修和配件供应服务",
+        "Delivery training, repair and spare parts of agricultural machinery",
+    ),
+    (
+        "工程机械",
+        "Construction Machinery",
+        "工程机械的维修保养、配件供应和操作培训服务",
+        "Maintenance, spare parts and operator training of construction machinery",
+    ),
+    (
+        "安防科技",
+        "Security Technology",
+        "安防监控系统的安装调试和维护服务",
+        "Installation, commissioning and maintenance of security surveillance systems",
+    ),
+    (
+        "新能源科技",
+        "New Energy Technology",
+        "光伏和储能设备的安装、运维和质保服务",
+        "Installation, operation and warranty of photovoltaic and storage equipment",
+    ),
+    (
+        "电动车",
+        "Electric Vehicle",
+        "电动自行车的销售、维修和电池更换服务",
+        "Sales, repair and battery replacement of electric bicycles",
+    ),
+    (
+        "仪器仪表",
+        "Instruments",
+        "仪器仪表的安装调试、校准和维修服务",
+        "Installation, calibration and repair of instruments",
+    ),
+    (
+        "办公设备",
+        "Office Equipment",
+        "复印机、打印机的维修和耗材供应服务",
+        "Repair and consumables of copiers and printers",
+    ),
+    (
+        "厨房设备",
+        "Kitchen Equipment",
+        "商用厨房设备的安装、维修和清洗服务",
+        "Installation, repair and cleaning of commercial kitchen equipment",
+    ),
+    (
+        "电线电缆",
+        "Wire and Cable",
+        "电线电缆的技术支持和质量投诉处理",
+        "Technical support and quality complaints of wires and cables",
+    ),
+    (
+        "太阳能",
+        "Solar",
+        "太阳能热水器的安装与维修服务",
+        "Installation and repair of solar water heaters",
+    ),
+    (
+        "乳业",
+        "Dairy",
+        "乳制品配送和消费者投诉处理服务",
+        "Dairy delivery and consumer complaint handling",
+    ),
+    ("食品", "Food", "食品销售的退换货与客户服务", "Returns and customer service for food sales"),
+    ("眼镜", "Optical", "眼镜验配、调校和保修服务", "Eyeglass fitting, adjustment and warranty"),
+    ("钟表", "Watches", "钟表的保修、维修和保养服务", "Warranty, repair and servicing of watches"),
+    (
+        "珠宝",
+        "Jewellery",
+        "珠宝首饰的清洗、维修和以旧换新服务",
+        "Cleaning, repair and trade-in of jewellery",
+    ),
+    (
+        "物业服务",
+        "Property Services",
+        "物业维修、报修响应和业主投诉处理服务",
+        "Property repairs, call response and owner complaint handling",
+    ),
+    (
+        "软件",
+        "Software",
+        "软件产品的实施、升级和技术支持服务",
+        "Implementation, upgrades and support of software products",
+    ),
+    (
+        "数码科技",
+        "Digital Technology",
+        "数码产品的保修、维修和以旧换新服务",
+        "Warranty, repair and trade-in of digital products",
+    ),
+    (
+        "健身器材",
+        "Fitness Equipment",
+        "健身器材的配送安装和维修服务",
+        "Delivery, installation and repair of fitness equipment",
+    ),
+)
+
+# (form, English, weight)
+FORMS = (
+    ("有限公司", "Co., Ltd.", 62),
+    ("股份有限公司", "Co., Ltd.", 14),
+    ("有限责任公司", "Co., Ltd.", 12),
+    ("集团有限公司", "Group Co., Ltd.", 6),
+    ("集团股份有限公司", "Group Co., Ltd.", 2),
+    ("实业有限公司", "Industrial Co., Ltd.", 4),
+)
+
+# (code, name, share): certification bodies, a few large ones and a long tail.
+BODIES = (
+    ("CQCT", "华信认证中心", 18),
+    ("ZJCC", "浙江质信认证有限公司", 11),
+    ("GDQC", "广东品质认证有限公司", 10),
+    ("BJSF", "北京售服评价中心", 9),
+    ("SHCA", "上海认证联合有限公司", 8),
+    ("JSTC", "江苏天诚认证有限公司", 7),
+    ("SDHC", "山东华诚认证有限公司", 6),
+    ("SCQA", "四川质量认证中心", 5),
+    ("HBEC", "湖北鄂信认证有限公司", 4),
+    ("FJMC", "福建闽认认证有限公司", 4),
+    ("HNXC", "湖南湘信认证有限公司", 3),
+    ("AHWC", "安徽皖标认证有限公司", 3),
+    ("CQYC", "重庆渝信认证有限公司", 2.5),
+    ("SXJC", "山西晋信认证有限公司", 2),
+    ("LNLC", "辽宁良信认证有限公司", 2),
+    ("TJHC", "天津海河认证有限公司", 1.5),
+    ("YNDC", "云南滇信认证有限公司", 1.2),
+    ("GXGC", "广西桂信认证有限公司", 1),
+    ("SNQC", "陕西秦信认证有限公司", 1),
+    ("HLJC", "黑龙江龙信认证有限公司", 0.6),
+    ("XJTC", "新疆天山认证有限公司", 0.4),
+    ("NXHC", "宁夏贺兰认证有限公司", 0.2),
+    ("QHKC", "青海昆仑认证有限公司", 0.1),
+    ("XZGC", "西藏高原认证有限公司", 0.05),
+)
+
+_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+@dataclass(frozen=True)
+class Company:
+    name: str
+    name_en: str | None
+    uscc: str
+    industry: int
+
+
+def _uscc(rng: random.Random, division: str) -> str:
+    first17 = "91" + division + "".join(rng.choice(_ALPHABET) for _ in range(9))
+    return first17 + compute_check_character(first17)
+
+
+def _trade_name(rng: random.Random) -> tuple[str, str]:
+    if rng.random() < 0.03:
+        latin = rng.choice(LATIN_TRADE)
+        return latin, latin
+    n = rng.choices((2, 3, 4), weights=(72, 22, 6))[0]
+    parts = [rng.choice(TRADE) for _ in range(n)]
+    return "".join(p[0] for p in parts), "".join(p[1] for p in parts).capitalize()
+
+
+def make_company(
+    rng: random.Random, cities: Sequence[tuple[str, str, str]], weights: Sequence[float]
+) -> Company:
+    city, city_en, code4 = rng.choices(cities, weights=weights)[0]
+    trade, trade_en = _trade_name(rng)
+    industry = rng.randrange(len(INDUSTRIES))
+    industry_zh, industry_en, _, _ = INDUSTRIES[industry]
+    form, form_en, _ = rng.choices(FORMS, weights=[f[2] for f in FORMS])[0]
+    style = rng.random()
+    if style < 0.06:
+        name = f"{trade}{industry_zh}({city}){form}"
+    else:
+        city_part = city + ("市" if rng.random() < 0.4 and len(city) == 2 else "")
+        name = f"{city_part}{trade}{industry_zh}{form}"
+    name_en = f"{city_en} {trade_en} {industry_en} {form_en}" if rng.random() < 0.75 else None
+    division = code4 + f"{rng.randrange(1, 30):02d}"
+    return Company(name=name, name_en=name_en, uscc=_uscc(rng, division), industry=industry)
+
+
+def _score(rng: random.Random) -> Decimal:
+    value = min(100.0, max(70.0, rng.gauss(88.0, 6.5)))
+    return Decimal(f"{value:.1f}")
+
+
+def generate_rows(
+    start: int, count: int, *, body_ids: dict[str, int], today: date, seed: int = SEED
+) -> list[tuple[Any, ...]]:
+    """Certificates start..start+count-1 as tuples of `COLUMNS`; the same for
+    the same arguments, so chunks can be made in parallel."""
+    rng = random.Random(f"{seed}:{start}")
+    # Spread a province's share over its cities.
+    per_province: dict[str, int] = {}
+    for c in CITIES:
+        per_province[c[2][:2]] = per_province.get(c[2][:2], 0) + 1
+    weights = [PROVINCE_WEIGHT[c[2][:2]] / per_province[c[2][:2]] for c in CITIES]
+    body_codes = [b[0] for b in BODIES]
+    body_weights = [b[2] for b in BODIES]
+    company: Company | None = None
+    now = datetime.now(UTC)
+    rows = []
+    for index in range(start, start + count):
+        if company is None or rng.random() > 0.12:
+            company = make_company(rng, CITIES, weights)
+        body = rng.choices(body_codes, weights=body_weights)[0]
+        valid_from = today - timedelta(days=rng.randrange(-30, 4 * 365))
+        number = f"{body}-{valid_from.year}-SH-{index:07d}"
+        valid_until = GB_T_27922_2011.latest_valid_until(valid_from)
+        if rng.random() < 0.15:
+            # A body may end a certificate earlier than the scheme's three years.
+            valid_until -= timedelta(days=rng.randrange(1, 730))
+        score = _score(rng)
+        status = rng.choices(("valid", "suspended", "revoked", "withdrawn"), weights=(92, 3, 2, 3))[
+            0
+        ]
+        _, _, scope_zh, scope_en = INDUSTRIES[company.industry]
+        if rng.random() < 0.2:
+            extra = INDUSTRIES[rng.randrange(len(INDUSTRIES))]
+            scope_zh, scope_en = f"{scope_zh}；{extra[2]}", f"{scope_en}; {extra[3]}"
+        scope_en_or_none = scope_en if company.name_en is not None else None
+        search = search_columns(
+            holder_name=company.name,
+            holder_name_en=company.name_en,
+            scope_zh=scope_zh,
+            scope_en=scope_en_or_none,
+        )
+        rows.append(
+            (
+                uuid.UUID(int=rng.getrandbits(128), version=4),
+                number,
+                body_ids[body],
+                company.name,
+                company.name_en,
+                company.uscc,
+                company.uscc[2:4],
+                GB_T_27922_2011.level_for(score).value,
+                score,
+                scope_zh,
+                scope_en_or_none,
+                valid_from - timedelta(days=rng.randrange(0, 10)),
+                valid_from,
+                valid_until,
+                status,
+                1,
+                0,
+                now,
+                now,
+                search["name_key"],
+                search["name_en_key"],
+                search["scope_key"],
+            )
+        )
+    return rows
+
+
+def chunks(
+    count: int, *, body_ids: dict[str, int], seed: int = SEED
+) -> Iterator[list[tuple[Any, ...]]]:
+    """All `count` rows, CHUNK at a time, made by a second process while the
+    caller writes the previous chunk (the machine has two cores)."""
+    today = _today()
+    starts = range(0, count, CHUNK)
+    make = functools.partial(_chunk, count=count, body_ids=body_ids, today=today, seed=seed)
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        yield from pool.imap(make, starts)
+
+
+def _chunk(
+    start: int, *, count: int, body_ids: dict[str, int], today: date, seed: int
+) -> list[tuple[Any, ...]]:
+    return generate_rows(
+        start, min(CHUNK, count - start), body_ids=body_ids, today=today, seed=seed
+    )
+
+
+COLUMNS = (
+    "id",
+    "number",
+    "body",
+    "holder_name",
+    "holder_name_en",
+    "uscc",
+    "province",
+    "level",
+    "score",
+    "scope_zh",
+    "scope_en",
+    "issued_on",
+    "valid_from",
+    "valid_until",
+    "status",
+    "current_revision",
+    "event_count",
+    "created_at",
+    "updated_at",
+    "name_key",
+    "name_en_key",
+    "scope_key",
+)
+
+
+def _progress(done: int, total: int, started: float) -> None:
+    rate = done / max(time.monotonic() - started, 1e-9)
+    print(
+        f"\r  {done:>9,} / {total:,} certificates ({rate:,.0f}/s)",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _sqlite_value(value: Any) -> Any:
+    # As Piccolo's SQLite engine stores them (registry tables are read by Piccolo).
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def load_sqlite(path: Path, count: int, *, seed: int = SEED) -> None:
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        # The load is one-off and can be rerun: no fsync per transaction.
+        connection.execute("PRAGMA synchronous=OFF")
+        connection.execute("PRAGMA cache_size=-262144")
+        body_ids = _sqlite_bodies(connection)
+        placeholders = ", ".join("?" for _ in COLUMNS)
+        sql = f"INSERT INTO certificate ({', '.join(COLUMNS)}) VALUES ({placeholders})"
+        started = time.monotonic()
+        done = 0
+        for rows in chunks(count, body_ids=body_ids, seed=seed):
+            connection.execute("BEGIN")
+            connection.executemany(sql, [tuple(map(_sqlite_value, row)) for row in rows])
+            connection.execute("COMMIT")
+            done += len(rows)
+            _progress(done, count, started)
+        print(file=sys.stderr)
+        connection.execute("ANALYZE")
+    finally:
+        connection.close()
+
+
+def _sqlite_bodies(connection: sqlite3.Connection) -> dict[str, int]:
+    for code, name, _ in BODIES:
+        connection.execute(
+            "INSERT OR IGNORE INTO certification_body (code, name, name_en, created_at) "
+            "VALUES (?, ?, NULL, ?)",
+            (code, name, datetime.now(UTC).isoformat()),
+        )
+    return {code: i for code, i in connection.execute("SELECT code, id FROM certification_body")}
+
+
+def _today() -> date:
+    return (datetime.now(UTC) + timedelta(hours=8)).date()
+
+
+async def load_postgres(url: str, count: int, *, seed: int = SEED) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(url)
+    try:
+        for code, name, _ in BODIES:
+            await connection.execute(
+                "INSERT INTO certification_body (code, name, name_en, created_at) "
+                "VALUES ($1, $2, NULL, now()) ON CONFLICT (code) DO NOTHING",
+                code,
+                name,
+            )
+        body_ids = {
+            r["code"]: r["id"]
+            for r in await connection.fetch("SELECT code, id FROM certification_body")
+        }
+        # The search indexes are rebuilt after the load from their own definitions.
+        indexes = await connection.fetch(
+            "SELECT indexname, pg_get_indexdef(i.indexrelid) AS definition "
+            "FROM pg_indexes JOIN pg_class c ON c.relname = indexname "
+            "JOIN pg_index i ON i.indexrelid = c.oid "
+            "WHERE tablename = 'certificate' AND NOT i.indisprimary AND NOT i.indisunique"
+        )
+        for index in indexes:
+            await connection.execute(f'DROP INDEX "{index["indexname"]}"')
+        started = time.monotonic()
+        done = 0
+        for rows in chunks(count, body_ids=body_ids, seed=seed):
+            await connection.copy_records_to_table("certificate", records=rows, columns=COLUMNS)
+            done += len(rows)
+            _progress(done, count, started)
+        print(file=sys.stderr)
+        print(f"  rebuilding {len(indexes)} indexes", file=sys.stderr)
+        await connection.execute("SET maintenance_work_mem = '1GB'")
+        for index in indexes:
+            t0 = time.monotonic()
+            await connection.execute(index["definition"])
+            print(f"    {index['indexname']}: {time.monotonic() - t0:.1f} s", file=sys.stderr)
+        await connection.execute("VACUUM ANALYZE certificate")
+    finally:
+        await connection.close()
+
+
+async def migrate(url: str) -> None:
+    async with db.connected(url):
+        pass
+
+
+def generate(url: str, count: int, *, seed: int = SEED) -> float:
+    """Migrate the database at `url` and load `count` certificates; seconds taken."""
+    started = time.monotonic()
+    asyncio.run(migrate(url))
+    if url.startswith("sqlite:"):
+        load_sqlite(db.sqlite_path_from_url(url), count, seed=seed)
+    else:
+        asyncio.run(load_postgres(url, count, seed=seed))
+    return time.monotonic() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", required=True, help="sqlite:///path or postgresql://...")
+    parser.add_argument("--count", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args()
+    seconds = generate(args.database_url, args.count, seed=args.seed)
+    print(f"{args.count:,} certificates in {seconds:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

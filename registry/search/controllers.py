@@ -1,0 +1,197 @@
+"""Pages for people: the home page `/`, the search page `/search`, the bodies page `/bodies`.
+
+Server-rendered, complete without JavaScript, in Chinese or English
+(registry/verification/i18n.py, gettext domain `search`). The JSON search is
+`GET /api/v1/certificates` (registry/certificates/controllers.py); both call
+`registry.search.services`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Final
+from urllib.parse import urlencode
+
+from litestar import Controller, MediaType, Request, get
+from litestar.datastructures import State
+from litestar.params import QueryParameter
+from litestar.response import Template
+
+from registry.dependencies import utc_now
+from registry.errors import InvalidInputError
+from registry.search import services
+from registry.search.services import CountsCache
+from registry.verification.i18n import current_language
+from signing.identifiers import PROVINCES
+from signing.instants import CST, format_instant
+from signing.scheme import StarLevel
+
+__all__ = ["SearchPages"]
+
+#: GB/T 2260 provinces in English, for the English page's province filter.
+PROVINCES_EN: Final = {
+    "11": "Beijing", "12": "Tianjin", "13": "Hebei", "14": "Shanxi", "15": "Inner Mongolia",
+    "21": "Liaoning", "22": "Jilin", "23": "Heilongjiang", "31": "Shanghai", "32": "Jiangsu",
+    "33": "Zhejiang", "34": "Anhui", "35": "Fujian", "36": "Jiangxi", "37": "Shandong",
+    "41": "Henan", "42": "Hubei", "43": "Hunan", "44": "Guangdong", "45": "Guangxi",
+    "46": "Hainan", "50": "Chongqing", "51": "Sichuan", "52": "Guizhou", "53": "Yunnan",
+    "54": "Tibet", "61": "Shaanxi", "62": "Gansu", "63": "Qinghai", "64": "Ningxia",
+    "65": "Xinjiang", "71": "Taiwan", "81": "Hong Kong", "82": "Macao",
+}  # fmt: skip
+#: How many results the search page shows at once.
+PAGE_SIZE: Final = 20
+#: The home and bodies pages count every certificate; at most this old (see CountsCache).
+PAGE_HEADERS: Final = {"Vary": "Accept-Language"}
+
+Text = Annotated[str | None, QueryParameter(required=False)]
+
+
+def _counts(state: State) -> CountsCache:
+    cache = state.get("search_counts")
+    if cache is None:
+        cache = state.search_counts = CountsCache()
+    assert isinstance(cache, CountsCache)
+    return cache
+
+
+def province_name(code: str) -> str:
+    if current_language() == "en":
+        return PROVINCES_EN.get(code, code)
+    return PROVINCES.get(code, code)
+
+
+def _cst(value: datetime | None) -> str:
+    """An instant as people in China read it: `YYYY-MM-DD HH:MM`, China Standard Time."""
+    if value is None:
+        return ""
+    return value.astimezone(CST).strftime("%Y-%m-%d %H:%M")
+
+
+def _iso(value: datetime | None) -> str:
+    return format_instant(value) if value is not None else ""
+
+
+def _page_context() -> dict[str, Any]:
+    """What every search page's templates use (search/_macros.html)."""
+    return {
+        "level_info": {level.value: level for level in StarLevel},
+        "levels": list(services.LEVELS),
+        "statuses": list(services.STATUSES),
+        "province_name": province_name,
+        "cst": _cst,
+        "iso": _iso,
+        "max_query": services.MAX_QUERY_CHARS,
+    }
+
+
+async def _form_context(
+    *,
+    q: str = "",
+    level: str = "",
+    status: str = "",
+    body: str = "",
+    province: str = "",
+    valid_on: str = "",
+) -> dict[str, Any]:
+    return {
+        **_page_context(),
+        "q": q,
+        "level": level,
+        "status": status,
+        "body": body,
+        "province": province,
+        "valid_on": valid_on,
+        "provinces": [(code, province_name(code)) for code in PROVINCES],
+        "bodies": await services.body_choices(),
+    }
+
+
+class SearchPages(Controller):
+    include_in_schema = False
+
+    @get("/", media_type=MediaType.HTML, name="home")
+    async def home(self, request: Request[Any, Any, Any]) -> Template:
+        now = utc_now()
+        counts = await _counts(request.app.state).get(now=now)
+        changes = await services.latest_status_changes(limit=10)
+        return Template(
+            "search/home.html",
+            context={
+                **await _form_context(),
+                "counts": counts,
+                "changes": changes,
+            },
+            headers=PAGE_HEADERS,
+        )
+
+    @get("/search", media_type=MediaType.HTML, name="search")
+    async def search(
+        self,
+        q: Text = None,
+        level: Text = None,
+        status: Text = None,
+        body_code: Annotated[str | None, QueryParameter(name="body", required=False)] = None,
+        province: Text = None,
+        valid_on: Text = None,
+        page: Text = None,
+    ) -> Template:
+        given = {
+            "q": q or "",
+            "level": level or "",
+            "status": status or "",
+            "body": body_code or "",
+            "province": province or "",
+            "valid_on": valid_on or "",
+        }
+        context = await _form_context(**given)
+        try:
+            query = services.parse_search(
+                q=q,
+                level=level,
+                status=status,
+                body=body_code,
+                province=province,
+                valid_on=valid_on,
+                limit=PAGE_SIZE,
+                cursor=page,
+                now=utc_now(),
+            )
+            result = await services.search(query, public_url="")
+        except InvalidInputError as e:
+            # The form again, with what to fix (PRODUCT §4: bad input is 4xx).
+            return Template(
+                "search/search.html",
+                context={**context, "problem": e, "query": None, "result": None},
+                status_code=422,
+                headers=PAGE_HEADERS,
+            )
+        kept = {k: v for k, v in given.items() if v}
+        if current_language() == "en":
+            kept["lang"] = "en"
+        next_url = None
+        if result.next_cursor:
+            next_url = "/search?" + urlencode({**kept, "page": result.next_cursor})
+        first_url = "/search?" + urlencode(kept) if page else None
+        return Template(
+            "search/search.html",
+            context={
+                **context,
+                "problem": None,
+                "query": query,
+                "result": result,
+                "next_url": next_url,
+                "first_url": first_url,
+            },
+            headers=PAGE_HEADERS,
+        )
+
+    @get("/bodies", media_type=MediaType.HTML, name="bodies")
+    async def bodies(self, request: Request[Any, Any, Any]) -> Template:
+        now = utc_now()
+        counts = await _counts(request.app.state).get(now=now)
+        bodies = await services.bodies_with_keys()
+        return Template(
+            "search/bodies.html",
+            context={**_page_context(), "bodies": bodies, "counts": counts},
+            headers=PAGE_HEADERS,
+        )

@@ -1,0 +1,988 @@
+"""Search over certificates: `GET /api/v1/certificates` and `/search` (issue 5).
+
+A query is folded (registry/search/text.py) and cut into terms; every term
+must be found, as a literal substring, in the certificate. Results come in
+tiers of relevance, and by name within a tier:
+
+====  ===============  =====================================================
+rank  match            the certificate...
+====  ===============  =====================================================
+0     identifier       has the query as its number or USCC (any case)
+1     name_start       has a Chinese holder name that starts with the query
+2     name_en_start    has an English holder name that starts with the query
+3     name             has every term in its Chinese or English name
+4     text             has every term somewhere: names, scope, number, USCC
+====  ===============  =====================================================
+
+Within a tier the order is the folded name (code point order, the same on
+both engines: SQLite BINARY, PostgreSQL "C"), then the number; in tier 2 the
+English name. The cursor is the (rank, name, number) of the last row given,
+so pages stay stable while rows are added.
+
+No full scan on the hot path (PRODUCT §6). The tiers of identifiers and name
+starts are B-tree lookups and ranges, already in order. Each of the other
+tiers (name, text, and an empty query's list) is answered in up to three steps:
+
+1. Walk the (name, number) index in order from the cursor, testing each row,
+   for at most `WALK_NAMES` entries (the index holds the names and every
+   filter column, so the table is not read; `WALK_TEXT` rows for the text
+   tier, which reads the scope). When many rows match, the page is full here.
+2. Otherwise few match, or they are far down the order: ask the full-text
+   index (SQLite: FTS5 with the filters as tokens; PostgreSQL: the GIN or the
+   B-tree indexes, whichever the planner expects fewer rows of) for at most
+   `CANDIDATE_LIMIT` rows, test and sort them.
+3. More than that and not near the start (rare: a common word in names that
+   the earlier tiers took): walk on to the end of the page.
+
+docs/search.md has the plans and the measurements.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Final
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.querystring import QueryString
+
+from registry.bodies.services import list_bodies, list_keys
+from registry.certificates.tables import Certificate
+from registry.errors import FieldError, InvalidInputError
+from registry.search.text import (
+    FACET_MARKS,
+    SHORT_TERM_MAX,
+    fold,
+    is_ascii_free,
+    split_terms,
+)
+from signing.errors import MalformedError
+from signing.identifiers import PROVINCES
+from signing.instants import parse_instant
+from signing.scheme import StarLevel
+from signing.status import CertificateStatus
+
+__all__ = [
+    "CANDIDATE_LIMIT",
+    "MAX_QUERY_CHARS",
+    "Counts",
+    "CountsCache",
+    "SearchPage",
+    "SearchQuery",
+    "bodies_with_keys",
+    "body_choices",
+    "count_certificates",
+    "latest_status_changes",
+    "parse_search",
+    "search",
+]
+
+#: PRODUCT §4: `q` is at most 200 characters.
+MAX_QUERY_CHARS: Final = 200
+#: PRODUCT §4: lists take `limit` from 1 to 100 (default 20).
+MAX_LIMIT: Final = 100
+DEFAULT_LIMIT: Final = 20
+
+#: Best first, as people read them.
+LEVELS: Final = tuple(
+    level.value for level in sorted(StarLevel, key=lambda lv: lv.rank, reverse=True)
+)
+STATUSES: Final = tuple(status.value for status in CertificateStatus)
+#: Stored states (`Certificate.status`); expired and not yet valid come from dates.
+_STATES: Final = ("valid", "suspended", "revoked", "withdrawn")
+_CST: Final = timedelta(hours=8)
+_IDENTIFIER: Final = re.compile(r"[a-z0-9-]{6,40}")
+_IDENTS_SQL: Final = "lower(c.number) || ' ' || lower(c.uscc)"
+
+
+@dataclass(frozen=True)
+class Tier:
+    rank: int
+    match: str
+    #: The column that orders the tier (then the number).
+    key: str = "name_key"
+
+
+IDENTIFIER = Tier(0, "identifier")
+NAME_START = Tier(1, "name_start")
+NAME_EN_START = Tier(2, "name_en_start", key="name_en_key")
+NAME = Tier(3, "name")
+TEXT = Tier(4, "text")
+#: An empty query lists everything, in name order.
+EVERYTHING = Tier(0, "all")
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a page ended: the sort key of its last row."""
+
+    rank: int
+    key: str
+    number: str
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A validated search request (`parse_search`)."""
+
+    text: str
+    terms: tuple[str, ...]
+    level: str | None
+    status: str | None
+    body: str | None
+    province: str | None
+    #: The instant statuses are read at: `valid_on`, or now.
+    as_of: datetime
+    #: True when `valid_on` was given.
+    dated: bool
+    limit: int
+    after: Position | None
+    now: datetime
+
+    @property
+    def fingerprint(self) -> str:
+        """Ties a cursor to the query and filters it was handed out for."""
+        parts = [self.text, self.level, self.status, self.body, self.province]
+        if self.dated:
+            parts.append(self.as_of.isoformat())
+        return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:12]
+
+    @property
+    def as_of_date(self) -> date:
+        """The calendar day in China Standard Time that dates are compared with (§1)."""
+        return (self.as_of.astimezone(UTC) + _CST).date()
+
+    @property
+    def reads_history(self) -> bool:
+        """Whether statuses must be folded from events: `valid_on` in the past.
+
+        The stored state is the state now; events never take effect in the
+        future, so it is also the state at any later instant.
+        """
+        return self.dated and self.as_of < self.now
+
+    def filter_params(self) -> dict[str, str]:
+        """The filters as query parameters (for links to other pages of results)."""
+        params = {
+            "level": self.level,
+            "status": self.status,
+            "body": self.body,
+            "province": self.province,
+        }
+        return {k: v for k, v in params.items() if v}
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    as_of: datetime
+
+
+# --- parsing ------------------------------------------------------------------------
+
+
+def _one_of(values: Sequence[str]) -> str:
+    return "one of " + ", ".join(values)
+
+
+def parse_search(
+    *,
+    q: str | None,
+    level: str | None = None,
+    status: str | None = None,
+    body: str | None = None,
+    province: str | None = None,
+    valid_on: str | None = None,
+    limit: int | str | None = None,
+    cursor: str | None = None,
+    now: datetime,
+) -> SearchQuery:
+    """Check every parameter; raise one InvalidInputError naming each bad one.
+
+    An empty or absent parameter is no filter; `valid_on` without `status`
+    means "valid on that day" (the tender evaluator's question).
+    """
+    problems: list[FieldError] = []
+    raw = q or ""
+    if len(raw) > MAX_QUERY_CHARS:
+        problems.append(
+            FieldError("q", f"at most {MAX_QUERY_CHARS} characters; this one has {len(raw)}")
+        )
+    text = fold(raw[: MAX_QUERY_CHARS * 2])
+    level = (level or "").strip().lower() or None
+    if level is not None and level not in LEVELS:
+        problems.append(FieldError("level", _one_of(LEVELS)))
+    status = (status or "").strip().lower() or None
+    if status is not None and status not in STATUSES:
+        problems.append(FieldError("status", _one_of(STATUSES)))
+    province = (province or "").strip() or None
+    if province is not None and province not in PROVINCES:
+        problems.append(
+            FieldError("province", "a two-digit GB/T 2260 province code: " + ", ".join(PROVINCES))
+        )
+    body = (body or "").strip().upper() or None
+    if body is not None and not re.fullmatch(r"[A-Z0-9][A-Z0-9-]{1,31}", body):
+        problems.append(FieldError("body", "a certification body's code, see /api/v1/bodies"))
+    as_of, dated = now, False
+    if valid_on:
+        try:
+            as_of, dated = parse_instant(valid_on.strip()), True
+        except MalformedError:
+            problems.append(FieldError("valid_on", "an RFC 3339 instant or a YYYY-MM-DD date"))
+    size = _parse_limit(limit)
+    if size is None:
+        problems.append(FieldError("limit", f"an integer from 1 to {MAX_LIMIT}"))
+        size = DEFAULT_LIMIT
+    if dated and status is None:
+        status = "valid"
+    query = SearchQuery(
+        text=text,
+        terms=split_terms(text),
+        level=level,
+        status=status,
+        body=body,
+        province=province,
+        as_of=as_of,
+        dated=dated,
+        limit=size,
+        after=None,
+        now=now,
+    )
+    if cursor:
+        try:
+            after = decode_cursor(cursor, fingerprint=query.fingerprint)
+        except InvalidInputError as e:
+            problems += e.errors
+        else:
+            query = replace(query, after=after)
+    if problems:
+        raise InvalidInputError(
+            "bad search parameters: "
+            + "; ".join(f"{p.field} must be {p.message}" for p in problems),
+            errors=problems,
+        )
+    return query
+
+
+def _parse_limit(limit: int | str | None) -> int | None:
+    if limit is None or limit == "":
+        return DEFAULT_LIMIT
+    if isinstance(limit, str):
+        text = limit.strip()
+        if not text.isascii() or not text.isdigit() or len(text) > 3:
+            return None
+        limit = int(text)
+    return limit if 1 <= limit <= MAX_LIMIT else None
+
+
+def encode_cursor(position: Position, *, fingerprint: str) -> str:
+    data = json.dumps(
+        [fingerprint, position.rank, position.key, position.number],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return base64.urlsafe_b64encode(data.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *, fingerprint: str) -> Position:
+    bad = InvalidInputError(
+        "cursor is not one this registry handed out for this query",
+        errors=[FieldError("cursor", "the next_cursor of the previous page of the same query")],
+    )
+    if len(cursor) > 2000:
+        raise bad
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise bad from None
+    if (
+        not isinstance(data, list)
+        or len(data) != 4
+        or data[0] != fingerprint
+        or not isinstance(data[1], int)
+        or not 0 <= data[1] <= TEXT.rank
+        or not isinstance(data[2], str)
+        or not isinstance(data[3], str)
+    ):
+        raise bad
+    return Position(rank=data[1], key=data[2], number=data[3])
+
+
+# --- SQL ----------------------------------------------------------------------------
+
+
+def _sql(template: str, *args: Any) -> QueryString:
+    return QueryString(template, *args)
+
+
+def _join(parts: Sequence[QueryString], separator: str) -> QueryString:
+    if not parts:
+        return _sql("TRUE" if separator == " AND " else "FALSE")
+    return _sql(separator.join("{}" for _ in parts), *parts)
+
+
+def _successor(prefix: str) -> str | None:
+    """The least string above every string that starts with `prefix` (code point order)."""
+    last = ord(prefix[-1])
+    if last >= 0x10FFFF:
+        return None
+    successor = last + 1
+    if 0xD800 <= successor <= 0xDFFF:
+        successor = 0xE000
+    return prefix[:-1] + chr(successor)
+
+
+def _starts_with(column: str, prefix: str) -> QueryString:
+    upper = _successor(prefix)
+    if upper is None:
+        return _sql(f"substr({column}, 1, {{}}) = {{}}", len(prefix), prefix)
+    # A range, so that the (name, number) B-tree answers it in order.
+    return _sql(f"({column} >= {{}} AND {column} < {{}})", prefix, upper)
+
+
+def _facet_tokens(query: SearchQuery, body_id: int | None) -> list[str]:
+    """The filter tokens SQLite's indexes hold (see the search migration)."""
+    tokens = []
+    if query.level:
+        tokens.append(FACET_MARKS["level"] + query.level[:2])
+    if query.province:
+        tokens.append(FACET_MARKS["province"] + query.province)
+    if body_id is not None:
+        tokens.append(
+            FACET_MARKS["body"] + chr(0xE100 + body_id // 4096) + chr(0xF000 + body_id % 4096)
+        )
+    # Only the rarer stored states narrow the search; `valid` is nine rows in ten.
+    if query.status in ("suspended", "revoked", "withdrawn") and not query.reads_history:
+        tokens.append(FACET_MARKS["status"] + query.status[:2])
+    return tokens
+
+
+def _trigrams(term: str) -> list[str]:
+    """Trigrams that cover a term end to end without overlapping (the last one
+    may): a row with all of them in one column group is a candidate, to be
+    checked against the stored text. Every trigram is one more doclist for
+    FTS5 to walk, and "cqct-2024-sh-00" would have 13 overlapping ones."""
+    starts = list(range(0, len(term) - 2, 3))
+    if starts[-1] != len(term) - 3:
+        starts.append(len(term) - 3)
+    return list(dict.fromkeys(term[i : i + 3] for i in starts))
+
+
+def _short_places(tier: Tier, term: str) -> tuple[str, ...]:
+    """Where a short term is looked for: names, and the scope when it has no
+    ASCII (registry/search/text.py): "n" and "s"."""
+    if tier is TEXT and is_ascii_free(term):
+        return ("n", "s")
+    return ("n",)
+
+
+def _fts_string(text: str) -> str:
+    # An FTS5 string: everything inside the double quotes is literal text.
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _indexed_filters(query: SearchQuery, body_id: int | None) -> list[QueryString]:
+    """Filters that have B-tree indexes of their own."""
+    filters = []
+    if query.level:
+        filters.append(_sql("c.level = {}", query.level))
+    if query.province:
+        filters.append(_sql("c.province = {}", query.province))
+    if body_id is not None:
+        filters.append(_sql("c.body = {}", body_id))
+    if query.status in ("suspended", "revoked", "withdrawn") and not query.reads_history:
+        filters.append(_sql("c.status = {}", query.status))
+    return filters
+
+
+def _state_sql(query: SearchQuery) -> QueryString:
+    """The stored state at `as_of`: the column, or (before now) the fold of the events."""
+    if not query.reads_history:
+        return _sql("c.status")
+    # PRODUCT §1: the fold of the events with effective_at <= T, in
+    # (effective_at, order recorded); surveillance_passed changes no state.
+    return _sql(
+        "(CASE WHEN c.event_count = 0 THEN 'valid' ELSE COALESCE(("
+        "SELECT CASE e.status WHEN 'reinstated' THEN 'valid' ELSE e.status END "
+        "FROM status_event e WHERE e.certificate = c.id AND e.effective_at <= {} "
+        "AND e.status IN ('suspended', 'reinstated', 'revoked', 'withdrawn') "
+        "ORDER BY e.effective_at DESC, e.seq DESC LIMIT 1), 'valid') END)",
+        query.as_of,
+    )
+
+
+def _filters(query: SearchQuery, body_id: int | None) -> list[QueryString]:
+    parts = _indexed_filters(query, body_id)
+    status = query.status
+    if status is not None:
+        state = _state_sql(query)
+        day = query.as_of_date
+        if status in ("revoked", "withdrawn"):
+            parts.append(_sql("{} = {}", state, status))
+        elif status in ("valid", "suspended"):
+            parts.append(
+                _sql(
+                    "{} = {} AND c.valid_from <= {} AND c.valid_until >= {}",
+                    state,
+                    status,
+                    day,
+                    day,
+                )
+            )
+        elif status == "expired":
+            parts.append(_sql("{} IN ('valid', 'suspended') AND c.valid_until < {}", state, day))
+        else:  # not_yet_valid
+            parts.append(_sql("{} IN ('valid', 'suspended') AND c.valid_from > {}", state, day))
+    return parts
+
+
+def _tiers(query: SearchQuery) -> list[Tier]:
+    if not query.terms:
+        return [EVERYTHING]
+    tiers = [NAME_START, NAME_EN_START, NAME, TEXT]
+    if len(query.terms) == 1 and _IDENTIFIER.fullmatch(query.terms[0]):
+        tiers.insert(0, IDENTIFIER)
+    return tiers
+
+
+#: The expression of PostgreSQL's index for short terms (see the migration).
+_GRAMS_SQL: Final = "certificate_grams(c.name_key || chr(10) || c.name_en_key, c.scope_key)"
+#: A short term that starts more distinct trigrams than this is too common to
+#: look up in SQLite's index (one or two very common characters).
+MAX_SHORT_EXPANSION: Final = 400
+#: How many index entries a text tier reads in name order before it asks the
+#: full-text index instead (the text tier reads table rows for the scope).
+WALK_NAMES: Final = 5_000
+WALK_TEXT: Final = 1_000
+#: The most rows a text tier takes from the full-text index and sorts.
+CANDIDATE_LIMIT: Final = 10_000
+#: PostgreSQL: a condition expected to match more rows than this is tested row
+#: by row, not turned into a bitmap.
+BITMAP_LIMIT: Final = 100_000
+#: The columns of the (name, number) index that a walk reads.
+_WALK_COLUMNS: Final = (
+    "c.id, c.name_key, c.name_en_key, c.number, c.uscc, c.province, c.level, c.body, "
+    "c.status, c.valid_from, c.valid_until, c.event_count"
+)
+
+#: What a tier query returns: enough to order, page and fetch the row after.
+_KEYS: Final = "c.id, c.name_key, c.name_en_key, c.number"
+
+
+class _Dialect:
+    """SQLite: FTS5 answers how many rows match, and which (module docstring)."""
+
+    def __init__(self, engine: Engine[Any], query: SearchQuery, body_id: int | None) -> None:
+        self.engine = engine
+        self.query = query
+        self.body_id = body_id
+        self.tiers = _tiers(query)
+        self._expansions: dict[str, list[str]] = {}
+
+    # --- what is the same on both engines
+
+    async def rows(self, template: str, *args: Any) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = await self.engine.run_querystring(_sql(template, *args))
+        return rows
+
+    def contains(self, column: str, term: str) -> QueryString:
+        """A substring test, no index."""
+        return _sql(f"instr({column}, {{}}) > 0", term)
+
+    @property
+    def number(self) -> str:
+        return "c.number"
+
+    def order(self, tier: Tier) -> str:
+        return f"c.{tier.key}, {self.number}"
+
+    def matches(self, tier: Tier) -> QueryString:
+        """Whether a row belongs to `tier`, checked against the stored text."""
+        query = self.query
+        if tier is EVERYTHING:
+            return _sql("TRUE")
+        if tier is IDENTIFIER:
+            code = query.terms[0].upper()
+            return _sql("(c.number = {} OR c.uscc = {})", code, code)
+        if tier is NAME_START:
+            return _starts_with("c.name_key", query.text)
+        if tier is NAME_EN_START:
+            return _starts_with("c.name_en_key", query.text)
+        per_term = []
+        for term in query.terms:
+            places = [self.contains("c.name_key", term), self.contains("c.name_en_key", term)]
+            if tier is TEXT:
+                if len(term) > SHORT_TERM_MAX:
+                    places.append(self.contains("c.scope_key", term))
+                    places.append(self.contains(f"({_IDENTS_SQL})", term))
+                elif is_ascii_free(term):
+                    # As the gram index has them: short terms look in the Chinese scope.
+                    places.append(self.contains("c.scope_key", term))
+            per_term.append(_join(places, " OR "))
+        return _join([_sql("({})", p) for p in per_term], " AND ")
+
+    def keyset(self, tier: Tier) -> QueryString:
+        after = self.query.after
+        if after is None or after.rank != tier.rank:
+            return _sql("TRUE")
+        return _sql(f"(c.{tier.key}, {self.number}) > ({{}}, {{}})", after.key, after.number)
+
+    def conditions(self, tier: Tier) -> QueryString:
+        """The tier's own test, not an earlier tier's, the filters, after the cursor."""
+        parts = [self.matches(tier)]
+        # A row is in the first tier it matches.
+        parts += [_sql("NOT ({})", self.matches(t)) for t in self.tiers[: self.tiers.index(tier)]]
+        parts += _filters(self.query, self.body_id)
+        parts.append(self.keyset(tier))
+        return _join(parts, " AND ")
+
+    async def select(self, tier: Tier, source: QueryString, need: int) -> list[dict[str, Any]]:
+        return await self.rows(
+            f"SELECT {_KEYS} FROM {{}} WHERE {{}} ORDER BY {self.order(tier)} LIMIT {{}}",  # noqa: S608 - names from this module
+            source,
+            self.conditions(tier),
+            need,
+        )
+
+    async def hits(self, tier: Tier, need: int) -> list[dict[str, Any]]:
+        """The first `need` rows of `tier` after the cursor, in order (module docstring)."""
+        if tier in (IDENTIFIER, NAME_START, NAME_EN_START):
+            # B-tree lookups and ranges, already in order.
+            return await self.select(tier, _sql("certificate c"), need)
+        # 1. Many rows match: the first ones come soon in name order.
+        bound = self.walk_text if tier is TEXT else self.walk_names
+        hits = await self.walk(tier, need, bound=bound)
+        if len(hits) == need:
+            return hits
+        # 2. Few: the index finds them all, then they are sorted.
+        found = await self.from_index(tier, need)
+        if found is not None:
+            return found
+        # 3. Neither: more than CANDIDATE_LIMIT match, but not near the start.
+        return await self.walk(tier, need, bound=None)
+
+    async def walk(self, tier: Tier, need: int, *, bound: int | None) -> list[dict[str, Any]]:
+        """Rows in name order, tested one by one; at most `bound` of them."""
+        if bound is None:
+            return await self.select(tier, _sql(self.walk_source), need)
+        # The inner query reads `bound` index entries from the cursor on; it
+        # names only columns the index holds (names, number, filters), so the
+        # table is not read, except for the scope in the text tier.
+        columns = _WALK_COLUMNS + (", c.scope_key" if tier is TEXT else "")
+        return await self.rows(
+            f"SELECT {_KEYS} FROM (SELECT {columns} FROM {self.walk_source} WHERE {{}} "  # noqa: S608 - names from this module
+            f"ORDER BY {self.order(tier)} LIMIT {{}}) c "
+            f"WHERE {{}} ORDER BY {self.order(tier)} LIMIT {{}}",
+            self.keyset(tier),
+            bound,
+            self.conditions(tier),
+            need,
+        )
+
+    # --- SQLite's own
+
+    walk_source = "certificate c INDEXED BY certificate_name_order"
+
+    @property
+    def walk_names(self) -> int:
+        return WALK_NAMES
+
+    @property
+    def walk_text(self) -> int:
+        return WALK_TEXT
+
+    async def from_index(self, tier: Tier, need: int) -> list[dict[str, Any]] | None:
+        """The tier's rows from FTS5, sorted; None when more than CANDIDATE_LIMIT."""
+        match = await self._match(tier)
+        if match == "":
+            return []
+        if match is None:
+            return None
+        # One statement: the candidates once (MATERIALIZED), how many, the first.
+        rows = await self.rows(
+            "WITH m AS MATERIALIZED (SELECT rowid AS r FROM certificate_trigram "
+            "WHERE certificate_trigram MATCH {} LIMIT {}) "
+            "SELECT n.candidates, h.* FROM (SELECT count(*) AS candidates FROM m) n "
+            f"LEFT JOIN (SELECT {_KEYS} FROM m CROSS JOIN certificate c ON c.search_rowid = m.r "
+            f"WHERE {{}} ORDER BY {self.order(tier)} LIMIT {{}}) h ON TRUE",
+            match,
+            CANDIDATE_LIMIT + 1,
+            self.conditions(tier),
+            need,
+        )
+        if int(rows[0]["candidates"]) > CANDIDATE_LIMIT:
+            return None
+        return [r for r in rows if r["id"] is not None]
+
+    async def _match(self, tier: Tier) -> str | None:
+        """The FTS5 MATCH expression of a tier's terms and the filters; None: no
+        index helps; "": nothing can match. Inside double quotes everything is
+        literal text.
+
+        A term of three characters or more: trigrams that cover it, all in the
+        tier's columns. A shorter one: any trigram that starts with it (names
+        and scope end in two newlines, so every character starts one), listed
+        by fts5vocab; too many of them and the term is too common to look up.
+        """
+        facets = _facet_tokens(self.query, self.body_id)
+        names = "{name_zh name_en}"
+        parts = []
+        for term in self.query.terms if tier is not EVERYTHING else ():
+            if len(term) > SHORT_TERM_MAX:
+                columns = names if tier is NAME else "{name_zh name_en idents scope}"
+                trigrams = " AND ".join(map(_fts_string, _trigrams(term)))
+                parts.append(f"{columns} : ({trigrams})")
+                continue
+            starting = await self._trigrams_starting(term)
+            if not starting:
+                return ""  # in no certificate at all
+            if len(starting) > MAX_SHORT_EXPANSION:
+                continue  # re-checked row by row, like every term
+            columns = names if _short_places(tier, term) == ("n",) else "{name_zh name_en scope}"
+            parts.append(f"{columns} : ({' OR '.join(map(_fts_string, starting))})")
+        parts += [f"facets : {_fts_string(f)}" for f in facets]
+        return " AND ".join(parts) or None
+
+    async def _trigrams_starting(self, term: str) -> list[str]:
+        if term not in self._expansions:
+            upper = _successor(term)
+            rows = await self.rows(
+                "SELECT term FROM certificate_trigram_terms WHERE term >= {} AND term < {} "
+                "LIMIT {}",
+                term,
+                upper if upper is not None else term + "\U0010ffff",
+                MAX_SHORT_EXPANSION + 1,
+            )
+            self._expansions[term] = [str(r["term"]) for r in rows]
+        return self._expansions[term]
+
+
+class _PostgresDialect(_Dialect):
+    """PostgreSQL: GIN bitmaps find few rows, the covering (name, number) index
+    walks through many without reading the table."""
+
+    walk_source = "certificate c"
+
+    def contains(self, column: str, term: str) -> QueryString:
+        return _sql(f"strpos({column}, {{}}) > 0", term)
+
+    @property
+    def number(self) -> str:
+        return 'c.number COLLATE "C"'
+
+    async def walk(self, tier: Tier, need: int, *, bound: int | None) -> list[dict[str, Any]]:
+        if bound is not None:
+            return await super().walk(tier, need, bound=bound)
+        # More than CANDIDATE_LIMIT rows match, so the walk in name order ends
+        # early; the planner, which takes each string test for a third of the
+        # rows, would rather sort a filter's rows. For this statement only:
+        await self.rows(_PLANNER_WALK)
+        try:
+            return await super().walk(tier, need, bound=None)
+        finally:
+            await self.rows(_PLANNER_DEFAULT)
+
+    @property
+    def walk_names(self) -> int:
+        # An index-only scan: about four times as many entries as SQLite's in the time.
+        return 4 * WALK_NAMES
+
+    @property
+    def walk_text(self) -> int:
+        return WALK_TEXT
+
+    async def from_index(self, tier: Tier, need: int) -> list[dict[str, Any]] | None:
+        """The tier's rows from the GIN and B-tree indexes, sorted; None when more
+        than CANDIDATE_LIMIT. The text and the filters are looked up when the
+        planner expects each to match at most BITMAP_LIMIT rows (the bitmaps
+        are then ANDed), and tested row by row otherwise: a common word never
+        becomes a bitmap of most of the table."""
+        looked_up = []
+        expected = float("inf")
+        for condition in (self._text_indexed(tier), self._filters_indexed()):
+            if condition is not None:
+                estimate = await self._estimate(condition)
+                if estimate <= BITMAP_LIMIT:
+                    looked_up.append(condition)
+                    expected = min(expected, estimate)
+        if not looked_up or expected > 4 * CANDIDATE_LIMIT:
+            return None
+        rows = await self.rows(
+            f"WITH m AS MATERIALIZED (SELECT {_WALK_COLUMNS}, c.scope_key FROM certificate c "  # noqa: S608
+            "WHERE {} LIMIT {}) "
+            "SELECT n.candidates, h.* FROM (SELECT count(*) AS candidates FROM m) n "
+            f"LEFT JOIN LATERAL (SELECT {_KEYS} FROM m c WHERE {{}} "
+            f"ORDER BY {self.order(tier)} LIMIT {{}}) h ON TRUE",
+            _join(looked_up, " AND "),
+            CANDIDATE_LIMIT + 1,
+            self.conditions(tier),
+            need,
+        )
+        if int(rows[0]["candidates"]) > CANDIDATE_LIMIT:
+            return None
+        return [r for r in rows if r["id"] is not None]
+
+    async def _estimate(self, condition: QueryString) -> float:
+        """How many rows the planner expects to match (no execution)."""
+        rows = await self.rows(
+            "EXPLAIN (FORMAT JSON) SELECT 1 FROM certificate c WHERE {}", condition
+        )
+        plan = rows[0]["QUERY PLAN"]
+        return float((json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"])
+
+    def _filters_indexed(self) -> QueryString | None:
+        filters = _indexed_filters(self.query, self.body_id)
+        return _join(filters, " AND ") if filters else None
+
+    def _text_indexed(self, tier: Tier) -> QueryString | None:
+        """Each term as the GIN indexes answer it: trigram LIKE, or grams."""
+        parts: list[QueryString] = []
+        for term in self.query.terms if tier is not EVERYTHING else ():
+            if len(term) > SHORT_TERM_MAX:
+                pattern = "%" + re.sub(r"([\\%_])", r"\\\1", term) + "%"
+                columns = ["c.name_key", "c.name_en_key"]
+                if tier is TEXT:
+                    columns += ["c.scope_key", f"({_IDENTS_SQL})"]
+                parts.append(_join([_sql(f"{col} LIKE {{}}", pattern) for col in columns], " OR "))
+            else:
+                tokens = [place + term for place in _short_places(tier, term)]
+                parts.append(
+                    _sql(
+                        f"{_GRAMS_SQL} && ARRAY[" + ", ".join("{}::text" for _ in tokens) + "]",
+                        *tokens,
+                    )
+                )
+        return _join([_sql("({})", p) for p in parts], " AND ") if parts else None
+
+
+#: For the walk only (is_local: this transaction), then back to the defaults.
+_PLANNER_WALK: Final = (
+    "SELECT set_config('enable_seqscan', 'off', true), "
+    "set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true)"
+)
+_PLANNER_DEFAULT: Final = (
+    "SELECT set_config('enable_seqscan', 'on', true), "
+    "set_config('enable_bitmapscan', 'on', true), set_config('enable_sort', 'on', true)"
+)
+
+_COLUMNS: Final = (
+    "c.id, c.number, c.holder_name, c.holder_name_en, c.uscc, c.province, c.level, c.score, "
+    "c.valid_from, c.valid_until, b.code AS body_code"
+)
+
+
+def _derived_status(row: dict[str, Any], day: date) -> str:
+    state = str(row["state"])
+    if state in ("revoked", "withdrawn"):
+        return state
+    if day > _as_date(row["valid_until"]):
+        return CertificateStatus.EXPIRED.value
+    if day < _as_date(row["valid_from"]):
+        return CertificateStatus.NOT_YET_VALID.value
+    return state
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _item(row: dict[str, Any], tier: Tier, day: date, public_url: str) -> dict[str, Any]:
+    number = str(row["number"])
+    return {
+        "number": number,
+        "holder_name": row["holder_name"],
+        "holder_name_en": row["holder_name_en"],
+        "uscc": row["uscc"],
+        "province": row["province"],
+        "level": row["level"],
+        "score": float(Decimal(str(row["score"]))),
+        "status": _derived_status(row, day),
+        "valid_from": _as_date(row["valid_from"]).isoformat(),
+        "valid_until": _as_date(row["valid_until"]).isoformat(),
+        "body": row["body_code"],
+        "match": tier.match,
+        "url": f"{public_url}/v/{number}",
+    }
+
+
+async def _body_id(engine: Engine[Any], code: str) -> int:
+    rows = await engine.run_querystring(
+        _sql("SELECT id FROM certification_body WHERE code = {}", code)
+    )
+    if not rows:
+        raise InvalidInputError(
+            f"no certification body has the code {code}",
+            errors=[FieldError("body", "a certification body's code, see /api/v1/bodies")],
+        )
+    return int(rows[0]["id"])
+
+
+async def search(query: SearchQuery, *, public_url: str = "") -> SearchPage:
+    """One page of results for a parsed query (see the module docstring)."""
+    engine: Engine[Any] = Certificate._meta.db
+    # One read transaction: every tier sees the same snapshot (and, on
+    # SQLite, one connection serves them all).
+    async with engine.transaction():
+        body_id = await _body_id(engine, query.body) if query.body else None
+        dialect_class = _PostgresDialect if isinstance(engine, PostgresEngine) else _Dialect
+        dialect = dialect_class(engine, query, body_id)
+        found: list[tuple[Tier, dict[str, Any]]] = []
+        for tier in dialect.tiers:
+            if query.after is not None and tier.rank < query.after.rank:
+                continue
+            need = query.limit + 1 - len(found)
+            if need <= 0:
+                break
+            found += [(tier, hit) for hit in await dialect.hits(tier, need)]
+        page = found[: query.limit]
+        rows: dict[Any, dict[str, Any]] = {}
+        if page:
+            ids = [hit["id"] for _, hit in page]
+            fetched = await dialect.rows(
+                f"SELECT {_COLUMNS}, {{}} AS state FROM certificate c "  # noqa: S608 - names from this module
+                "JOIN certification_body b ON b.id = c.body "
+                f"WHERE c.id IN ({', '.join('{}' for _ in ids)})",
+                _state_sql(query),
+                *ids,
+            )
+            rows = {row["id"]: row for row in fetched}
+    day = query.as_of_date
+    items = [_item(rows[hit["id"]], tier, day, public_url) for tier, hit in page]
+    next_cursor = None
+    if len(found) > query.limit:
+        tier, hit = page[-1]
+        next_cursor = encode_cursor(
+            Position(tier.rank, str(hit[tier.key]), str(hit["number"])),
+            fingerprint=query.fingerprint,
+        )
+    return SearchPage(items=items, next_cursor=next_cursor, as_of=query.as_of)
+
+
+# --- home and bodies pages ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Certificates by body, level and status (as of `as_of`)."""
+
+    as_of: datetime
+    #: (body code, level, status) -> number of certificates
+    cells: dict[tuple[str, str, str], int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.cells.values())
+
+    def by_level(self) -> dict[str, int]:
+        return {level: self._sum(level=level) for level in LEVELS}
+
+    def by_status(self) -> dict[str, int]:
+        return {status: self._sum(status=status) for status in STATUSES}
+
+    def for_body(self, code: str) -> dict[str, int]:
+        """Total and by status, of one body."""
+        counts = {status: self._sum(body=code, status=status) for status in STATUSES}
+        return {"total": sum(counts.values()), **counts}
+
+    def _sum(
+        self, *, body: str | None = None, level: str | None = None, status: str | None = None
+    ) -> int:
+        return sum(
+            n
+            for (b, lv, st), n in self.cells.items()
+            if (body is None or b == body)
+            and (level is None or lv == level)
+            and (status is None or st == status)
+        )
+
+
+async def count_certificates(*, now: datetime) -> Counts:
+    """One pass over the (body, level, status, valid_from, valid_until) index."""
+    engine: Engine[Any] = Certificate._meta.db
+    day = (now.astimezone(UTC) + _CST).date()
+    rows = await engine.run_querystring(
+        _sql(
+            "SELECT b.code AS body, s.level AS level, s.status AS status, s.n AS n FROM ("
+            "SELECT c.body AS body, c.level AS level, "
+            "CASE WHEN c.status IN ('revoked', 'withdrawn') THEN c.status "
+            "WHEN c.valid_until < {} THEN 'expired' "
+            "WHEN c.valid_from > {} THEN 'not_yet_valid' ELSE c.status END AS status, "
+            "count(*) AS n FROM certificate c GROUP BY 1, 2, 3) s "
+            "JOIN certification_body b ON b.id = s.body",
+            day,
+            day,
+        )
+    )
+    return Counts(
+        as_of=now,
+        cells={(str(r["body"]), str(r["level"]), str(r["status"])): int(r["n"]) for r in rows},
+    )
+
+
+class CountsCache:
+    """`count_certificates`, recomputed at most every `max_age`.
+
+    Counting reads one index entry per certificate (about a quarter of a
+    second at a million, docs/benchmarks.md): too much for every view of the
+    home page. The counts are statistics; search results and verdicts are
+    always read fresh.
+    """
+
+    def __init__(self, max_age: timedelta = timedelta(seconds=60)) -> None:
+        self.max_age = max_age
+        self._counts: Counts | None = None
+
+    async def get(self, *, now: datetime) -> Counts:
+        counts = self._counts
+        if counts is None or not timedelta(0) <= now - counts.as_of < self.max_age:
+            counts = self._counts = await count_certificates(now=now)
+        return counts
+
+
+async def latest_status_changes(*, limit: int = 10) -> list[dict[str, Any]]:
+    """The last status events recorded (newest first), with their certificates."""
+    engine: Engine[Any] = Certificate._meta.db
+    rows: list[dict[str, Any]] = await engine.run_querystring(
+        _sql(
+            "SELECT e.status AS event, e.effective_at AS effective_at, "
+            "e.recorded_at AS recorded_at, c.number AS number, c.holder_name AS holder_name, "
+            "c.holder_name_en AS holder_name_en, c.level AS level "
+            "FROM status_event e JOIN certificate c ON c.id = e.certificate "
+            "ORDER BY e.recorded_at DESC, e.id DESC LIMIT {}",
+            limit,
+        )
+    )
+    return rows
+
+
+async def body_choices() -> list[dict[str, Any]]:
+    """Every certification body: code, name, English name (for the search form)."""
+    return [
+        {"code": b["code"], "name": b["name"], "name_en": b["name_en"]} for b in await list_bodies()
+    ]
+
+
+async def bodies_with_keys() -> list[dict[str, Any]]:
+    """Every certification body with its keys (kid, window, state)."""
+    keys_by_body: dict[str, list[dict[str, Any]]] = {}
+    for key in await list_keys():
+        if key["body_code"] is not None:
+            keys_by_body.setdefault(key["body_code"], []).append(key)
+    return [
+        {
+            "code": body["code"],
+            "name": body["name"],
+            "name_en": body["name_en"],
+            "signing_keys": keys_by_body.get(body["code"], []),
+        }
+        for body in await list_bodies()
+    ]

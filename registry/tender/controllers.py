@@ -1,0 +1,610 @@
+"""Bulk verification: `POST /api/v1/verifications` and the `/verify` pages.
+
+PRODUCT §4. The pages work without JavaScript; the one thing that needs it is
+the in-browser check of a receipt's signature (`static/js/tender.js`).
+
+Pages:
+
+- ``GET /verify``: the form (paste, or upload a CSV; as of; minimum level);
+- ``POST /verify``: the results table, the rows skipped and repeated, and links
+  to the stored receipt;
+- ``GET /verify/receipts/{id}``: the receipt-check page of a receipt the
+  registry signed (the target of the QR printed on it);
+- ``GET /verify/receipts/{id}/print``: the printable receipt, with that QR;
+- ``GET /verify/receipts/{id}/results.csv``: the results for Excel;
+- ``GET /verify/receipts/{id}/receipt.jws``: the receipt itself, for
+  `starmark verify receipt.jws --jwks JWKS.json`;
+- ``GET|POST /verify/receipt``: check any receipt (pasted, uploaded, in
+  ``?jws=``, or, for the in-browser check only, in the URL fragment).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.exceptions import ClientException
+from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.response import Template
+
+from registry.bodies.services import HostedKeyVault
+from registry.certificates.controllers import parse_min_level
+from registry.dependencies import parse_at, utc_now
+from registry.errors import (
+    FieldError,
+    InvalidInputError,
+    MalformedRequestError,
+    PayloadTooLargeError,
+)
+from registry.marks.render import build_qr
+from registry.settings import Settings
+from registry.tender import services
+from registry.tender.services import MAX_ITEMS, ReceiptCheck, SignedReceipt
+from signing.errors import MalformedError
+from signing.instants import CST, parse_instant
+from signing.scheme import StarLevel
+
+#: The members `POST /api/v1/verifications` reads; any other is refused, not ignored.
+REQUEST_MEMBERS: Final = ("items", "as_of", "min_level")
+
+#: Status words for the CSV download, in both languages (it goes into an evaluation file).
+STATUS_WORDS: Final = {
+    "valid": "有效 valid",
+    "suspended": "暂停 suspended",
+    "revoked": "撤销 revoked",
+    "withdrawn": "注销 withdrawn",
+    "expired": "已过期 expired",
+    "not_yet_valid": "尚未生效 not yet valid",
+    "not_found": "未找到 not found",
+    "signature_invalid": "签名无效 signature invalid",
+    "malformed": "格式错误 malformed",
+}
+CSV_HEADER: Final = (
+    "查询项 Item",
+    "类型 Kind",
+    "证书编号 Certificate number",
+    "持证组织 Holder",
+    "统一社会信用代码 USCC",
+    "星级 Level",
+    "状态 Status",
+    "满足最低星级 Meets minimum level",
+    "有效期自 Valid from",
+    "有效期至 Valid until",
+    "认证机构 Body",
+    "说明 Reason",
+    "核验时点 As of",
+    "核验时间 Checked at",
+    "回执 Receipt",
+)
+
+
+# --- the API -----------------------------------------------------------------------------
+
+
+class _Problems:
+    """Every problem of a request, collected so that one answer names them all."""
+
+    def __init__(self) -> None:
+        self.details: list[str] = []
+        self.errors: list[FieldError] = []
+
+    def add(self, error: InvalidInputError) -> None:
+        self.details.append(error.detail)
+        self.errors.extend(error.errors)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            raise InvalidInputError("; ".join(self.details), errors=self.errors)
+
+
+def _instant_param(value: object, name: str, now: datetime, problems: _Problems) -> Any:
+    """``as_of``: RFC 3339 or a bare date (00:00 CST), default now; whole seconds."""
+    if value is not None and not isinstance(value, str):
+        problems.add(
+            InvalidInputError(
+                f"{name} must be a string",
+                errors=[FieldError(name, "an RFC 3339 instant or a YYYY-MM-DD date (a string)")],
+            )
+        )
+        return None
+    try:
+        return parse_at(value, field=name, now=now).replace(microsecond=0)
+    except InvalidInputError as e:
+        problems.add(e)
+        return None
+
+
+def _min_level_param(value: object, problems: _Problems) -> StarLevel | None:
+    if value is not None and not isinstance(value, str):
+        value = repr(value)
+    try:
+        return parse_min_level(value)
+    except InvalidInputError as e:
+        problems.add(e)
+        return None
+
+
+def receipt_url(settings: Settings, rid: str) -> str:
+    """Where a receipt is checked: what its printed QR code holds."""
+    return f"{settings.public_url}/verify/receipts/{rid}"
+
+
+class VerificationController(Controller):
+    path = "/api/v1/verifications"
+    tags = ["verifications"]
+
+    @post(
+        "/",
+        status_code=200,
+        summary="Verify up to 500 certificate numbers or USCCs as of an instant; signed receipt",
+        description=(
+            'Takes `{"items": ["<number or USCC>", ...], "as_of"?, "min_level"?}` (1 to '
+            f"{MAX_ITEMS} items; a USCC stands for every certificate of that holder; "
+            "`as_of` is RFC 3339 or a date meaning 00:00 China Standard Time). Answers "
+            '`{"as_of", "checked_at", "results": [{"item", "kind", "verdicts": [...], '
+            '"meets_min_level"?}], "duplicates", "receipt", "receipt_id", "receipt_url"}`; '
+            "`receipt` is a compact JWS (`typ: starmark-receipt+jws`) signed by the "
+            "registry's key in /.well-known/jwks.json (docs/tender.md)."
+        ),
+    )
+    async def verify_many(
+        self,
+        data: JSONBody[Any],
+        vault: NamedDependency[HostedKeyVault],
+        settings: NamedDependency[Settings],
+    ) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise InvalidInputError(
+                'the request must be a JSON object: {"items": [...], "as_of"?, "min_level"?}',
+                errors=[FieldError("request", "a JSON object")],
+            )
+        now = utc_now().replace(microsecond=0)
+        problems = _Problems()
+        unknown = sorted(set(data) - set(REQUEST_MEMBERS))
+        as_of = _instant_param(data.get("as_of"), "as_of", now, problems)
+        min_level = _min_level_param(data.get("min_level"), problems)
+        if unknown:
+            problems.add(
+                InvalidInputError(
+                    f"unknown member(s) {', '.join(unknown)}; the members are "
+                    f"{', '.join(REQUEST_MEMBERS)}",
+                    errors=[FieldError(name, "unknown member") for name in unknown],
+                )
+            )
+        request: services.ItemsRequest | None = None
+        try:
+            request = services.parse_items_request(data.get("items"))
+        except InvalidInputError as e:
+            # The items' problems first: they are what most needs fixing.
+            problems.details.insert(0, e.detail)
+            problems.errors[:0] = e.errors
+        problems.raise_if_any()
+        assert request is not None
+        results = await services.verify_items(request.items, at=as_of, now=now, min_level=min_level)
+        receipt = await services.sign_receipt(
+            services.request_record(
+                items=[str(i).strip() for i in data["items"]],
+                as_of=data.get("as_of"),
+                min_level=data.get("min_level"),
+            ),
+            results,
+            as_of=as_of,
+            now=now,
+            vault=vault,
+        )
+        signed = receipt.payload.to_json()
+        return {
+            "as_of": signed["as_of"],
+            "checked_at": signed["checked_at"],
+            "results": [r.to_json() for r in results],
+            "duplicates": [
+                {"index": index, "item": item.value, "same_as": first}
+                for index, item, first in request.duplicates
+            ],
+            "receipt": receipt.jws,
+            "receipt_id": receipt.id,
+            "receipt_url": receipt_url(settings, receipt.id),
+        }
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+
+def _cst(text: object) -> str:
+    """An RFC 3339 instant as people in China read it: `2026-10-01 00:00:00 (UTC+8)`."""
+    if not isinstance(text, str):
+        return ""
+    try:
+        return parse_instant(text).astimezone(CST).strftime("%Y-%m-%d %H:%M:%S (UTC+8)")
+    except MalformedError:
+        return text
+
+
+def _level(value: object) -> StarLevel | None:
+    try:
+        return StarLevel(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class QrSymbol:
+    """A QR code as one SVG path of unit squares (the template draws it)."""
+
+    size: int
+    path: str
+
+
+def receipt_qr(url: str) -> QrSymbol:
+    """The QR code of ``url``: error correction M, quiet zone included, smallest version."""
+    matrix = build_qr(url=url).get_matrix()
+    size = len(matrix)
+    runs: list[str] = []
+    for y, row in enumerate(matrix):
+        x = 0
+        while x < size:
+            if row[x]:
+                start = x
+                while x < size and row[x]:
+                    x += 1
+                runs.append(f"M{start} {y}h{x - start}v1h-{x - start}z")
+            else:
+                x += 1
+    return QrSymbol(size=size, path="".join(runs))
+
+
+def _page_helpers() -> dict[str, Any]:
+    return {"cst": _cst, "star_level": _level, "levels": list(StarLevel), "max_items": MAX_ITEMS}
+
+
+def _receipt_context(
+    payload: Mapping[str, Any], *, rid: str | None, settings: Settings
+) -> dict[str, Any]:
+    request = payload.get("request") if isinstance(payload.get("request"), dict) else {}
+    assert isinstance(request, dict)
+    results = payload.get("results") if isinstance(payload.get("results"), list) else []
+    assert isinstance(results, list)
+    verdicts = [v for r in results for v in r.get("verdicts") or []]
+    return {
+        **_page_helpers(),
+        "receipt": payload,
+        # Not "request": Litestar puts the HTTP request into every template's context.
+        "asked": request,
+        "results": results,
+        "summary": {
+            "checked": len(results),
+            "certificates": sum(1 for v in verdicts if v.get("status") != "not_found"),
+            "valid": sum(1 for v in verdicts if v.get("status") == "valid"),
+            "meeting": sum(1 for r in results if r.get("meets_min_level") is True),
+        },
+        "skipped_rows": request.get("skipped") or [],
+        "min_level": _level(request.get("min_level")),
+        "rid": rid,
+        "check_url": None if rid is None else receipt_url(settings, rid),
+    }
+
+
+def _form_context(
+    *,
+    items_text: str = "",
+    as_of: str = "",
+    min_level: str = "",
+    problem: InvalidInputError | None = None,
+) -> dict[str, Any]:
+    return {
+        **_page_helpers(),
+        "items_text": items_text,
+        "as_of": as_of,
+        "min_level_value": min_level,
+        "problem": problem,
+    }
+
+
+async def _form(request: Request[Any, Any, Any]) -> Mapping[str, Any]:
+    try:
+        form = await request.form()
+    except UnicodeDecodeError as e:
+        # Litestar decodes text fields as UTF-8 and fails on anything else.
+        raise MalformedRequestError("the form is not UTF-8 text") from e
+    except ClientException as e:
+        # Litestar reports a body over the limit as 413, or (multipart parser limits) 400.
+        if e.status_code == 413 or "Too Large" in e.detail:
+            raise PayloadTooLargeError(
+                "the request is larger than 1 MiB: split the list, or upload a smaller file"
+            ) from e
+        raise MalformedRequestError(f"the form cannot be read: {e.detail}") from e
+    return form
+
+
+def _text_field(form: Mapping[str, Any], name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+async def _file_field(form: Mapping[str, Any], name: str) -> tuple[str, bytes] | None:
+    value = form.get(name)
+    if not isinstance(value, UploadFile) or not value.filename:
+        return None
+    data = await value.read()
+    return value.filename, data
+
+
+class TenderPages(Controller):
+    path = "/verify"
+    include_in_schema = False
+
+    @get("/", media_type=MediaType.HTML)
+    async def form(self) -> Template:
+        return Template("tender/verify.html", context=_form_context())
+
+    @post("/", media_type=MediaType.HTML, status_code=200)
+    async def check(
+        self,
+        request: Request[Any, Any, Any],
+        vault: NamedDependency[HostedKeyVault],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        form = await _form(request)
+        items_text = _text_field(form, "items")
+        as_of_text = _text_field(form, "as_of").strip()
+        min_level_text = _text_field(form, "min_level").strip()
+        upload = await _file_field(form, "file")
+        keep = _form_context(items_text=items_text, as_of=as_of_text, min_level=min_level_text)
+        now = utc_now().replace(microsecond=0)
+        try:
+            problems = _Problems()
+            as_of = _instant_param(as_of_text or None, "as_of", now, problems)
+            min_level = _min_level_param(min_level_text or None, problems)
+            problems.raise_if_any()
+            rows = services.read_rows(items_text, source="paste")
+            if upload is not None:
+                rows += services.read_rows(services.decode_upload(upload[1]), source="file")
+            if not rows:
+                raise InvalidInputError(
+                    "paste certificate numbers or USCCs, one a line, or choose a CSV file",
+                    errors=[FieldError("items", "nothing to check")],
+                )
+            parsed = services.parse_rows(rows)
+        except InvalidInputError as e:
+            return Template("tender/verify.html", context={**keep, "problem": e}, status_code=422)
+        results = await services.verify_items(parsed.items, at=as_of, now=now, min_level=min_level)
+        extra: dict[str, Any] = {}
+        if upload is not None:
+            extra["file"] = upload[0][:200]
+        if parsed.skipped:
+            extra["skipped"] = [
+                {"source": s.row.source, "line": s.row.line, "text": s.row.text, "reason": s.reason}
+                for s in parsed.skipped
+            ]
+        try:
+            signed: SignedReceipt = await services.sign_receipt(
+                services.request_record(
+                    items=[row.text for row in parsed.accepted],
+                    as_of=as_of_text or None,
+                    min_level=min_level_text or None,
+                    extra=extra,
+                ),
+                results,
+                as_of=as_of,
+                now=now,
+                vault=vault,
+            )
+        except InvalidInputError as e:  # a receipt too large for one JWS: split the list
+            return Template("tender/verify.html", context={**keep, "problem": e}, status_code=422)
+        context = {
+            **keep,
+            **_receipt_context(signed.payload.to_json(), rid=signed.id, settings=settings),
+            "parsed": parsed,
+        }
+        return Template("tender/results.html", context=context)
+
+    @get("/receipts/{rid:str}", media_type=MediaType.HTML)
+    async def stored_receipt(
+        self, rid: FromPath[str], settings: NamedDependency[Settings]
+    ) -> Template:
+        token = await services.load_receipt(rid)
+        checked = await services.check_receipt(token, now=utc_now())
+        return Template(
+            "tender/receipt.html",
+            context=_check_context(checked, rid=rid, token=None, settings=settings),
+        )
+
+    @get("/receipts/{rid:str}/print", media_type=MediaType.HTML)
+    async def printable_receipt(
+        self, rid: FromPath[str], settings: NamedDependency[Settings]
+    ) -> Template:
+        token = await services.load_receipt(rid)
+        checked = await services.check_receipt(token, now=utc_now())
+        context = _check_context(checked, rid=rid, token=None, settings=settings)
+        context["qr"] = receipt_qr(receipt_url(settings, rid))
+        return Template("tender/print.html", context=context)
+
+    @get("/receipts/{rid:str}/receipt.jws", media_type="application/jose")
+    async def receipt_file(self, rid: FromPath[str]) -> Response[bytes]:
+        token = await services.load_receipt(rid)
+        return Response(
+            content=token.encode("ascii"),
+            media_type="application/jose",
+            headers={
+                "Content-Disposition": f'attachment; filename="starmark-receipt-{rid[:12]}.jws"'
+            },
+        )
+
+    @get("/receipts/{rid:str}/results.csv", media_type="text/csv")
+    async def results_csv(self, rid: FromPath[str]) -> Response[bytes]:
+        token = await services.load_receipt(rid)
+        checked = await services.check_receipt(token, now=utc_now())
+        if checked.payload is None:
+            # A stored receipt that no longer verifies (its key was marked
+            # compromised): its content is not repeated as if it still counted.
+            raise InvalidInputError(f"receipt {rid} no longer verifies: {checked.verdict.reason}")
+        return Response(
+            content=results_csv_bytes(checked.payload.to_json(), rid=rid),
+            media_type="text/csv",
+            headers={
+                "Content-Disposition": f'attachment; filename="starmark-results-{rid[:12]}.csv"'
+            },
+        )
+
+    @get("/receipt", media_type=MediaType.HTML)
+    async def receipt_check_form(
+        self, settings: NamedDependency[Settings], jws: FromQuery[str | None] = None
+    ) -> Template:
+        if not jws:
+            return Template("tender/receipt.html", context=_check_context(None, settings=settings))
+        checked = await services.check_receipt(jws, now=utc_now())
+        return Template(
+            "tender/receipt.html",
+            context=_check_context(checked, rid=None, token=jws.strip(), settings=settings),
+        )
+
+    @post("/receipt", media_type=MediaType.HTML, status_code=200)
+    async def receipt_check(
+        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+    ) -> Template:
+        form = await _form(request)
+        token = _text_field(form, "jws").strip()
+        upload = await _file_field(form, "file")
+        if upload is not None:
+            try:
+                token = upload[1].decode("ascii").strip()
+            except UnicodeDecodeError:
+                token = ""
+                problem = InvalidInputError(
+                    "the file is not a receipt: a receipt file (.jws) is ASCII text",
+                    errors=[FieldError("file", "not a .jws file")],
+                )
+                return Template(
+                    "tender/receipt.html",
+                    context=_check_context(None, settings=settings, problem=problem),
+                    status_code=422,
+                )
+        if not token:
+            problem = InvalidInputError(
+                "paste a receipt (the text of a .jws file) or choose the file",
+                errors=[FieldError("jws", "nothing to check")],
+            )
+            return Template(
+                "tender/receipt.html",
+                context=_check_context(None, settings=settings, problem=problem),
+                status_code=422,
+            )
+        checked = await services.check_receipt(token, now=utc_now())
+        return Template(
+            "tender/receipt.html",
+            context=_check_context(checked, rid=None, token=token, settings=settings),
+        )
+
+
+def _check_context(
+    checked: ReceiptCheck | None,
+    *,
+    settings: Settings,
+    rid: str | None = None,
+    token: str | None = None,
+    problem: InvalidInputError | None = None,
+) -> dict[str, Any]:
+    payload = {} if checked is None or checked.payload is None else checked.payload.to_json()
+    context = _receipt_context(payload, rid=rid, settings=settings)
+    context.update(
+        {
+            "checked": checked,
+            "verdict": None if checked is None else checked.verdict,
+            "token": token,
+            "problem": problem,
+            "now": datetime.now(UTC),
+        }
+    )
+    return context
+
+
+# --- the CSV download -----------------------------------------------------------------------
+
+#: Excel runs a cell that starts with one of these as a formula (CSV injection);
+#: a leading apostrophe makes it text. Only free text gets it (holder names,
+#: reasons, skipped rows), never numbers, USCCs or codes, which cannot start so.
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text_cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _level_cell(value: object) -> str:
+    level = _level(value)
+    return "" if level is None else f"{level.zh} {level.value}"
+
+
+def _meets_cell(value: object) -> str:
+    if value is None:
+        return ""
+    return "是 yes" if value else "否 no"
+
+
+def results_csv_bytes(payload: Mapping[str, Any], *, rid: str) -> bytes:
+    """The results of a receipt as CSV for Excel: UTF-8 with a BOM (so Excel
+    reads it as UTF-8), CRLF line ends, one row per verdict, then one per
+    skipped row with its line number; headers and words in Chinese and English.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    as_of, checked_at = _cst(payload.get("as_of")), _cst(payload.get("checked_at"))
+    results = payload.get("results")
+    for result in results if isinstance(results, list) else []:
+        kind = "统一社会信用代码 USCC" if result.get("kind") == "uscc" else "证书编号 number"
+        for verdict in result.get("verdicts") or []:
+            holder = verdict.get("holder") or {}
+            signature = verdict.get("signature") or {}
+            writer.writerow(
+                (
+                    result.get("item", ""),
+                    kind,
+                    verdict.get("number") or "",
+                    _text_cell(holder.get("name")),
+                    holder.get("uscc", ""),
+                    _level_cell(verdict.get("level")),
+                    STATUS_WORDS.get(str(verdict.get("status")), str(verdict.get("status"))),
+                    _meets_cell(verdict.get("meets_min_level")),
+                    verdict.get("valid_from", ""),
+                    verdict.get("valid_until", ""),
+                    _text_cell(signature.get("issuer")),
+                    _text_cell(verdict.get("reason")),
+                    as_of,
+                    checked_at,
+                    rid,
+                )
+            )
+    request = payload.get("request")
+    skipped = request.get("skipped") if isinstance(request, dict) else None
+    for row in skipped if isinstance(skipped, list) else []:
+        source = "粘贴 pasted" if row.get("source") == "paste" else "文件 file"
+        writer.writerow(
+            (
+                _text_cell(row.get("text")),
+                "已跳过 skipped",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                _text_cell(f"{source} line {row.get('line')}: {row.get('reason')}"),
+                as_of,
+                checked_at,
+                rid,
+            )
+        )
+    return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")

@@ -1,0 +1,1 @@
+"""The verification page `/v/{number}` (the QR target), its marks and the page languages."""

@@ -1,0 +1,137 @@
+"""The pages for people: `/`, `/search`, `/bodies` (Chinese first, English by a switch)."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from registry.app import create_app
+from tests.factories import serve_in_thread
+from tests.registry.search.conftest import COMPANIES, FILLER, Seeded
+
+ALL = len(COMPANIES) + len(FILLER)
+
+
+def page(seeded: Seeded, path: str, **params: Any) -> Any:
+    return seeded.client.get(path, params=params, headers={"Accept": "text/html"})
+
+
+def result_numbers(text: str) -> list[str]:
+    return re.findall(r'<li class="hit" data-number="([^"]+)"', text)
+
+
+def test_home_has_search_box_counts_changes_and_links(seeded: Seeded) -> None:
+    response = page(seeded, "/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    text = response.text
+    assert '<form class="search-form card" action="/search" method="get"' in text
+    assert 'name="q"' in text
+    assert f"登记处共有 {ALL} 张证书" in text
+    # Counts by level and by status link to the matching search.
+    five = sum(1 for c in (*COMPANIES, *FILLER) if float(c.score) >= 95)
+    assert re.search(rf'href="/search\?level=five_star">.*?</a></th><td>{five}</td>', text)
+    assert re.search(r'href="/search\?status=revoked">.*?</a></th><td>1</td>', text)
+    assert re.search(r'href="/search\?status=not_yet_valid">.*?</a></th><td>1</td>', text)
+    # The latest status changes, newest first, each linking to its verification page.
+    changes = re.findall(r'<a href="/v/([A-Z0-9-]+)">', text)
+    assert set(changes) == set(seeded.numbers_of("suspended", "revoked", "withdrawn"))
+    assert changes[0] == seeded.numbers["withdrawn"]
+    assert 'href="/verify"' in text and 'href="/bodies"' in text
+
+
+def test_search_page_lists_results_that_link_to_their_verification_page(seeded: Seeded) -> None:
+    response = page(seeded, "/search", q="海尔")
+    assert response.status_code == 200
+    found = result_numbers(response.text)
+    assert found == seeded.numbers_of("haier_group", "haier_smart", "rrs")
+    for number in found:
+        assert f'<a class="holder" href="/v/{number}">' in response.text
+    assert "青岛海尔智家股份有限公司" in response.text
+    assert 'value="海尔"' in response.text  # the box keeps the query
+
+
+def test_search_page_filters_and_pages_without_javascript(seeded: Seeded) -> None:
+    seen: list[str] = []
+    path, params = "/search", {"q": "有限公司", "body": "CQCT"}
+    for _ in range(10):
+        response = page(seeded, path, **params)
+        assert response.status_code == 200
+        seen += result_numbers(response.text)
+        link = re.search(r'<a href="([^"]+)" rel="next">', response.text)
+        if link is None:
+            break
+        url = urlsplit(html.unescape(link.group(1)))
+        path, params = url.path, {k: v[0] for k, v in parse_qs(url.query).items()}
+        assert params["q"] == "有限公司" and params["body"] == "CQCT"
+    expected = seeded.search(q="有限公司", body="CQCT", limit=100)["items"]
+    assert seen == [i["number"] for i in expected]
+    assert len(seen) > 20  # more than one page
+
+
+def test_search_page_escapes_what_the_user_typed(seeded: Seeded) -> None:
+    response = page(seeded, "/search", q='<script>alert("x")</script>')
+    assert response.status_code == 200
+    assert "<script>alert" not in response.text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in response.text
+
+
+def test_search_page_bad_input_is_a_readable_422(seeded: Seeded) -> None:
+    response = page(seeded, "/search", q="海尔", level="six_star", province="99")
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
+    assert 'id="problem"' in response.text
+    assert "five_star, four_star, three_star, compliant" in response.text
+    assert "<code>province</code>" in response.text
+    assert result_numbers(response.text) == []
+    response = page(seeded, "/search", q="x" * 201)
+    assert response.status_code == 422 and "at most 200 characters" in response.text
+
+
+def test_pages_in_english(seeded: Seeded) -> None:
+    response = page(seeded, "/search", q="midea", lang="en")
+    assert response.status_code == 200
+    assert '<html lang="en">' in response.text
+    assert "Search certificates" in response.text and "Five-star" in response.text
+    assert f'href="/v/{seeded.numbers["midea"]}?lang=en"' in response.text
+    response = seeded.client.get("/", headers={"Accept": "text/html", "Accept-Language": "en"})
+    assert f"{ALL} certificates in the registry" in response.text
+    assert response.headers["vary"] == "Accept-Language"
+
+
+def test_bodies_page_shows_keys_and_counts(seeded: Seeded) -> None:
+    response = page(seeded, "/bodies")
+    assert response.status_code == 200
+    text = response.text
+    for code, body in seeded.bodies.items():
+        section = text[text.index(f'id="body-{code}"') :]
+        section = section[: section.index("</section>")]
+        assert body.name in section
+        assert f"<code>{body.kid}</code>" in section
+        assert "使用中" in section  # the key's state: active
+        total = sum(1 for c in (*COMPANIES, *FILLER) if c.body == code)
+        assert f'<a href="/search?body={code}">{total} 张证书</a>' in section
+
+
+@pytest.mark.browser
+def test_a_person_finds_a_company_with_javascript_off(seeded: Seeded, browser: Any) -> None:
+    app = create_app(seeded.settings, engine=seeded.engine)
+    with serve_in_thread(app) as base_url:
+        context = browser.new_context(java_script_enabled=False, locale="zh-CN")
+        try:
+            tab = context.new_page()
+            tab.goto(base_url + "/")
+            tab.fill("#q", "ｈａｉｅｒ 智家")
+            tab.press("#q", "Enter")
+            tab.wait_for_url(re.compile(r"/search\?"))
+            hits = tab.locator("li.hit a.holder")
+            assert hits.all_inner_texts() == ["青岛海尔智家股份有限公司"]
+            hits.first.click()
+            tab.wait_for_url(re.compile(r"/v/"))
+            assert tab.url.endswith("/v/" + seeded.numbers["haier_smart"])
+        finally:
+            context.close()

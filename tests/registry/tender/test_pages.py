@@ -1,0 +1,355 @@
+"""The `/verify` pages through the real app: paste, CSV upload, results, CSV download, receipts.
+
+Pages are read as a person would see them: by their stable hooks (`id`,
+`data-status`, `data-line`) and words. The QR on the printed receipt is decoded
+by zxing-cpp from the SVG rendered by cairosvg, neither of them our code.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from tests.conftest import PUBLIC_URL
+from tests.factories import count_rows
+from tests.registry.tender.conftest import (
+    EXPIRED,
+    FIVE_STAR,
+    REVOKED,
+    SUSPENDED_THEN_REINSTATED,
+    THREE_STAR,
+    UNKNOWN,
+    World,
+)
+from tests.registry.tender.test_api import flip_one_byte
+
+HTML = {"Accept": "text/html"}
+
+
+def receipt_id(page: str) -> str:
+    match = re.search(r'href="/verify/receipts/([A-Za-z0-9_-]{43})"', page)
+    assert match, page
+    return match.group(1)
+
+
+def rows_by_item(page: str) -> list[tuple[str, str]]:
+    """(item, status) of each row of the results table, in order."""
+    return re.findall(r'<tr class="row-\w+" data-item="([^"]+)" data-status="(\w+)"', page)
+
+
+def section(page: str, element_id: str) -> str:
+    """The HTML of the element with this id (up to its closing tag, no nesting of the same tag)."""
+    match = re.search(rf'<(\w+)[^>]* id="{element_id}"[^>]*>(.*?)</\1>', page, re.S)
+    assert match, f"no #{element_id}"
+    return match.group(2)
+
+
+def bidders_csv(world: World) -> str:
+    """A bid list as an evaluator exports it: a header, a name column, a blank row, a repeat."""
+    return (
+        "证书编号,投标人\n"
+        f"{FIVE_STAR},北京多星售后服务有限公司\n"
+        f"{SUSPENDED_THEN_REINSTATED},青岛海川智能家电有限公司\n"
+        "\n"
+        f"{world.multi_uscc},北京多星售后服务有限公司\n"
+        "投标人名单结束,\n"
+        f"{FIVE_STAR.lower()},重复\n"
+    )
+
+
+def test_the_form_page_works_in_chinese_and_english(world: World) -> None:
+    zh = world.client.get("/verify", headers=HTML)
+    assert zh.status_code == 200
+    assert '<html lang="zh-CN">' in zh.text
+    assert 'enctype="multipart/form-data"' in zh.text and 'name="file"' in zh.text
+    assert "核验投标人名单" in zh.text
+    en = world.client.get("/verify?lang=en", headers=HTML)
+    assert '<html lang="en">' in en.text and "Check a list of bidders" in en.text
+    assert 'action="/verify?lang=en"' in en.text
+    # No inline script or style: the page runs under the site's CSP.
+    assert "<script>" not in zh.text and "style=" not in zh.text
+
+
+def test_a_gb18030_csv_upload_gives_the_table_the_skipped_lines_and_the_repeats(
+    world: World,
+) -> None:
+    data = bidders_csv(world).encode("gb18030")
+    page = world.client.post(
+        "/verify?lang=en",
+        data={"as_of": world.day(110), "min_level": "four_star"},
+        files={"file": ("投标人.csv", data, "text/csv")},
+    )
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert rows_by_item(html) == [
+        (FIVE_STAR, "valid"),
+        (SUSPENDED_THEN_REINSTATED, "suspended"),
+        (world.multi_uscc, "valid"),  # the expired one was still valid on day 110
+        (world.multi_uscc, "valid"),
+        (world.multi_uscc, "valid"),
+    ]
+    # The rows that name nothing are listed with their line numbers...
+    skipped = re.findall(
+        r'<li data-line="(\d+)">File line \d+: <code>([^<]*)</code>', section(html, "skipped")
+    )
+    assert skipped == [("1", "证书编号"), ("6", "投标人名单结束")]
+    # The other columns are said not to be read (PRODUCT §4: the first cell of each row).
+    assert "4 rows have more columns, which were not checked" in section(html, "other-columns")
+    # ...and the repeat once, with the line it repeats.
+    assert re.findall(
+        r'<li data-line="(\d+)">File line \d+: <code>([^<]*)</code> — as on file line (\d+)', html
+    ) == [("7", FIVE_STAR, "2")]
+    assert 'id="summary" data-items="3" data-valid="4" data-meets="2"' in html
+
+
+def test_pasted_lines_are_read_and_numbered(world: World) -> None:
+    paste = f"{FIVE_STAR}\n\nnot-a-number!\n{THREE_STAR}\t三星\n"
+    page = world.client.post("/verify?lang=en", data={"items": paste})
+    assert rows_by_item(page.text) == [(FIVE_STAR, "valid"), (THREE_STAR, "valid")]
+    assert re.findall(r'<li data-line="(\d+)">Pasted line', page.text) == ["3"]
+
+
+CSV_EXPECTED_HEADER = [
+    "查询项 Item",
+    "类型 Kind",
+    "证书编号 Certificate number",
+    "持证组织 Holder",
+    "统一社会信用代码 USCC",
+    "星级 Level",
+    "状态 Status",
+    "满足最低星级 Meets minimum level",
+    "有效期自 Valid from",
+    "有效期至 Valid until",
+    "认证机构 Body",
+    "说明 Reason",
+    "核验时点 As of",
+    "核验时间 Checked at",
+    "回执 Receipt",
+]
+
+
+def test_the_results_download_is_csv_excel_opens_as_utf8(world: World) -> None:
+    page = world.client.post(
+        "/verify",
+        data={
+            "items": f"证书编号\n{REVOKED}\n{world.multi_uscc}\n{UNKNOWN}",
+            "min_level": "four_star",
+        },
+    )
+    rid = receipt_id(page.text)
+    download = world.client.get(f"/verify/receipts/{rid}/results.csv")
+    assert download.status_code == 200
+    assert download.headers["content-type"].startswith("text/csv")
+    assert "attachment" in download.headers["content-disposition"]
+    assert download.content.startswith(codecs.BOM_UTF8)  # Excel reads UTF-8 only with a BOM
+    table = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert table[0] == CSV_EXPECTED_HEADER
+    by_number = {r[2]: r for r in table[1:] if r[2]}
+    assert by_number[REVOKED][6] == "撤销 revoked" and by_number[REVOKED][7] == "否 no"
+    assert by_number[FIVE_STAR][5] == "五星级 five_star" and by_number[FIVE_STAR][7] == "是 yes"
+    assert by_number[FIVE_STAR][3] == "北京多星售后服务有限公司"
+    assert by_number[EXPIRED][6] == "已过期 expired"
+    assert {r[0] for r in table[1:] if r[2] in (EXPIRED, FIVE_STAR, THREE_STAR)} == {
+        world.multi_uscc
+    }
+    (missing,) = [r for r in table[1:] if r[0] == UNKNOWN]
+    assert missing[6] == "未找到 not found"
+    # The skipped header row is in the file too, with its line number: nothing is left out.
+    (skipped,) = [r for r in table[1:] if r[1] == "已跳过 skipped"]
+    assert skipped[0] == "证书编号" and "line 1" in skipped[11]
+    assert all(r[14] == rid for r in table[1:])
+
+
+def test_a_formula_in_a_holder_name_is_text_in_the_csv(world: World) -> None:
+    from tests.factories import certificate_fields, uscc
+
+    fields = certificate_fields(
+        "TND-FORM-0001",
+        start=world.start,
+        holder={"name": '=HYPERLINK("http://evil.example","点我")', "uscc": uscc("formula")},
+    )
+    assert (
+        world.client.post("/api/v1/certificates", json=fields, headers=world.body.auth).status_code
+        == 201
+    )
+    rid = receipt_id(world.client.post("/verify", data={"items": "TND-FORM-0001"}).text)
+    text = world.client.get(f"/verify/receipts/{rid}/results.csv").content.decode("utf-8-sig")
+    (row,) = list(csv.reader(io.StringIO(text)))[1:]
+    assert row[3] == '\'=HYPERLINK("http://evil.example","点我")'
+
+
+def test_the_receipt_page_checks_the_stored_receipt(world: World) -> None:
+    rid = receipt_id(world.client.post("/verify", data={"items": FIVE_STAR}).text)
+    page = world.client.get(f"/verify/receipts/{rid}?lang=en")
+    assert page.status_code == 200
+    assert 'id="verdict" data-status="valid"' in page.text
+    assert "AUTHENTIC RECEIPT" in page.text
+    assert f'<code id="receipt-id">{rid}</code>' in page.text
+    assert rows_by_item(page.text) == [(FIVE_STAR, "valid")]
+    assert f'data-receipt-url="/verify/receipts/{rid}/receipt.jws"' in page.text
+    jws = world.client.get(f"/verify/receipts/{rid}/receipt.jws")
+    assert jws.headers["content-type"].startswith("application/jose")
+    import hashlib
+    from base64 import urlsafe_b64encode
+
+    assert urlsafe_b64encode(hashlib.sha256(jws.content).digest()).decode().rstrip("=") == rid
+
+
+def test_the_printed_receipt_has_a_qr_that_leads_to_its_check_page(world: World) -> None:
+    import zxingcpp
+    from PIL import Image
+
+    try:
+        import cairosvg
+    except OSError:  # pragma: no cover - cairosvg loads Debian's libcairo2
+        from tests.conftest import missing_dependency
+
+        missing_dependency(
+            "libcairo2 is needed to rasterise the receipt's QR (apt-get install libcairo2)"
+        )
+    rid = receipt_id(
+        world.client.post(
+            "/verify", data={"items": f"{FIVE_STAR}\n{REVOKED}", "as_of": world.day(150)}
+        ).text
+    )
+    page = world.client.get(f"/verify/receipts/{rid}/print")
+    assert page.status_code == 200
+    svg = re.search(r"<svg [^>]*class=\"receipt-qr\".*?</svg>", page.text, re.S)
+    assert svg is not None
+    png = cairosvg.svg2png(bytestring=svg.group(0).encode(), output_width=400, output_height=400)
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    assert [r.text for r in zxingcpp.read_barcodes(image)] == [
+        f"{PUBLIC_URL}/verify/receipts/{rid}"
+    ]
+    assert rows_by_item(page.text) == [(FIVE_STAR, "valid"), (REVOKED, "valid")]
+    assert "starmark verify receipt.jws --jwks jwks.json" in page.text
+    # The print styles are in the page's stylesheet, not inline.
+    css = world.client.get("/static/css/tender.css").text
+    assert "@media print" in css and "@page" in css
+
+
+def test_the_receipt_check_page_takes_a_pasted_or_uploaded_receipt(world: World) -> None:
+    token = world.verify([FIVE_STAR, REVOKED]).json()["receipt"]
+    pasted = world.client.post("/verify/receipt", data={"jws": token})
+    assert 'id="verdict" data-status="valid"' in pasted.text
+    assert rows_by_item(pasted.text) == [(FIVE_STAR, "valid"), (REVOKED, "revoked")]
+    uploaded = world.client.post(
+        "/verify/receipt", files={"file": ("receipt.jws", token.encode(), "application/jose")}
+    )
+    assert 'id="verdict" data-status="valid"' in uploaded.text
+    by_query = world.client.get("/verify/receipt", params={"jws": token})
+    assert 'id="verdict" data-status="valid"' in by_query.text
+
+
+NOT_RECEIPTS = [
+    # (what, how to make it from a genuine receipt and a certificate JWS, status)
+    ("one byte changed", lambda receipt, cert: flip_one_byte(receipt), "signature_invalid"),
+    ("garbage", lambda receipt, cert: "not a receipt at all", "signature_invalid"),
+    ("a certificate, not a receipt", lambda receipt, cert: cert, "malformed"),
+]
+
+
+@pytest.mark.parametrize(("what", "make", "status"), NOT_RECEIPTS, ids=[c[0] for c in NOT_RECEIPTS])
+def test_what_is_not_a_genuine_receipt_is_said_so_and_shows_no_results(
+    world: World, what: str, make: Any, status: str
+) -> None:
+    receipt = world.verify([FIVE_STAR]).json()["receipt"]
+    certificate = world.client.get(f"/api/v1/certificates/{FIVE_STAR}").json()["revisions"][0][
+        "jws"
+    ]
+    page = world.client.post("/verify/receipt", data={"jws": make(receipt, certificate)})
+    assert page.status_code == 200
+    assert f'id="verdict" data-status="{status}"' in page.text
+    assert rows_by_item(page.text) == []
+
+
+def test_bad_page_input_is_a_readable_page_that_changes_nothing(world: World) -> None:
+    before = count_rows()
+    cases = [
+        ({"items": ""}, None, "nothing to check"),
+        ({"items": "企业名称\n青岛海川"}, None, "no certificate number or USCC"),
+        ({"items": FIVE_STAR, "as_of": "next Monday"}, None, "RFC 3339"),
+        ({"items": FIVE_STAR, "min_level": "six_star"}, None, "six_star"),
+        ({}, ("bidders.csv", b"CQC-2026-0001\ncaf\xe9\n"), "neither UTF-8 nor GB18030"),
+        ({}, ("bidders.xlsx", b"PK\x03\x04rest-of-zip"), "Excel workbook"),
+        ({"items": "\n".join(f"TND-MANY-{i:04d}" for i in range(501))}, None, "limit of 500"),
+    ]
+    for data, upload, words in cases:
+        files = {"file": (upload[0], upload[1], "text/csv")} if upload else None
+        page = world.client.post("/verify?lang=en", data=data, files=files, headers=HTML)
+        assert page.status_code == 422, (data, page.text)
+        assert page.headers["content-type"].startswith("text/html")
+        assert 'id="problem"' in page.text and "Nothing was checked" in page.text
+        assert words in page.text, (words, page.text)
+        # What was typed is kept, to correct it.
+        if data.get("items"):
+            assert data["items"].split("\n")[0] in page.text
+    empty = world.client.post("/verify/receipt", data={"jws": "  "}, headers=HTML)
+    assert empty.status_code == 422
+    assert count_rows() == before
+
+
+def test_an_unknown_receipt_is_404_as_a_page_or_as_problem_json(world: World) -> None:
+    missing = "A" * 43
+    page = world.client.get(f"/verify/receipts/{missing}", headers=HTML)
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    machine = world.client.get(f"/verify/receipts/{missing}/receipt.jws")
+    assert machine.status_code == 404
+    assert machine.headers["content-type"].startswith("application/problem+json")
+    assert world.client.get("/verify/receipts/not-an-id/print", headers=HTML).status_code == 404
+
+
+def test_a_form_that_is_not_utf8_is_400_not_a_crash(client: TestClient[Any]) -> None:
+    boundary = "xyz"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="items"\r\n\r\n'.encode()
+        + "证书".encode("gb18030")
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = client.post(
+        "/verify",
+        content=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}", **HTML},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+
+
+def test_a_receipt_whose_key_was_later_marked_compromised_stops_counting(world: World) -> None:
+    from tests.factories import make_operator_token
+
+    rid = receipt_id(world.client.post("/verify", data={"items": FIVE_STAR}).text)
+    kid = next(
+        k["kid"]
+        for k in world.client.get("/.well-known/jwks.json").json()["keys"]
+        if k["body"] == "registry"
+    )
+    operator = {"Authorization": f"Bearer {make_operator_token()}"}
+    marked = world.client.post(
+        f"/api/v1/keys/{kid}/compromise", json={"compromised_at": "2020-01-01"}, headers=operator
+    )
+    assert marked.status_code in (200, 201), marked.text
+    page = world.client.get(f"/verify/receipts/{rid}", headers=HTML)
+    assert 'id="verdict" data-status="signature_invalid"' in page.text
+    assert rows_by_item(page.text) == []  # nothing shown as if it still counted
+    printed = world.client.get(f"/verify/receipts/{rid}/print", headers=HTML)
+    assert 'data-status="signature_invalid"' in printed.text and rows_by_item(printed.text) == []
+    assert world.client.get(f"/verify/receipts/{rid}/results.csv").status_code == 422
+    # A new receipt is signed with a new registry key, made when none is usable.
+    fresh = world.verify([FIVE_STAR]).json()["receipt"]
+    assert world.client.post("/verify/receipt", data={"jws": fresh}).text.count(
+        'data-status="valid"'
+    )
+
+
+def test_a_page_request_over_1_mib_is_413_as_a_page(world: World) -> None:
+    big = ("CQC-2026-0001," + "很" * 100 + "\n").encode("gb18030") * 6000
+    page = world.client.post("/verify", files={"file": ("big.csv", big, "text/csv")}, headers=HTML)
+    assert page.status_code == 413
+    assert page.headers["content-type"].startswith("text/html")

@@ -30,7 +30,6 @@ IdempotencyKey = Annotated[
         description="Makes a retry safe: the same key and body get the first answer.",
     ),
 ]
-SearchText = Annotated[str | None, QueryParameter(required=False)]
 
 
 def parse_min_level(value: str | None) -> StarLevel | None:
@@ -59,11 +58,19 @@ class CertificateController(Controller):
     async def list_certificates(
         self,
         settings: NamedDependency[Settings],
-        q: SearchText = None,
+        q: Annotated[
+            str | None,
+            QueryParameter(
+                description="at most 200 characters: every space-separated term is found as "
+                "a literal substring of the names, scope, number or USCC (any case or width)"
+            ),
+        ] = None,
         body_code: Annotated[
             str | None, QueryParameter(name="body", description="a certification body's code")
         ] = None,
-        level: SearchText = None,
+        level: Annotated[
+            str | None, QueryParameter(description="five_star, four_star, three_star, compliant")
+        ] = None,
         status: Annotated[
             str | None, QueryParameter(description="as of now, or on valid_on")
         ] = None,

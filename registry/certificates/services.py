@@ -7,13 +7,11 @@ one certificate conflict on the unique (certificate, revision) and
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from registry.audit.services import audit_entry
@@ -52,7 +50,7 @@ from signing.jws import (
 )
 from signing.keys import PrivateKey
 from signing.scheme import StarLevel
-from signing.status import CertificateStatus, EventStatus, check_new_event, check_new_revision
+from signing.status import EventStatus, check_new_event, check_new_revision
 from signing.verdict import SignedInput, Verdict, certificate_verdict, not_found_verdict
 
 #: Underlying states kept in `Certificate.status`; expiry is derived from dates.
@@ -576,121 +574,12 @@ async def add_status_event(
     return await require_certificate(stored.number)
 
 
-# --- listing ------------------------------------------------------------------------
+# --- dates --------------------------------------------------------------------------
+# Listing and search: registry/search/services.py (issue 5).
 
 
 def today_cst(now: datetime) -> date:
     return (now.astimezone(UTC) + CST_OFFSET).date()
-
-
-def derived_status(row: Mapping[str, Any], now: datetime) -> str:
-    """Status from the stored columns at `now` (for lists; pages verify signatures)."""
-    state = row["status"]
-    if state in ("revoked", "withdrawn"):
-        return str(state)
-    today = today_cst(now)
-    if today > row["valid_until"]:
-        return CertificateStatus.EXPIRED.value
-    if today < row["valid_from"]:
-        return CertificateStatus.NOT_YET_VALID.value
-    return str(state)
-
-
-LIST_STATUSES = tuple(s.value for s in CertificateStatus)
-
-
-def _status_filter(status: str, now: datetime) -> Any:
-    today = today_cst(now)
-    in_dates = (Certificate.valid_from <= today) & (Certificate.valid_until >= today)
-    live = Certificate.status.is_in(["valid", "suspended"])
-    if status in ("revoked", "withdrawn"):
-        return Certificate.status == status
-    if status == "expired":
-        return live & (Certificate.valid_until < today)
-    if status == "not_yet_valid":
-        return live & (Certificate.valid_from > today)
-    return (Certificate.status == status) & in_dates
-
-
-def encode_cursor(number: str) -> str:
-    return base64.urlsafe_b64encode(number.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        number = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, UnicodeDecodeError) as e:
-        raise InvalidInputError(
-            "cursor is not one this registry handed out",
-            errors=[FieldError("cursor", "use next_cursor from the previous page")],
-        ) from e
-    if not number or len(number) > 40:
-        raise InvalidInputError(
-            "cursor is not one this registry handed out",
-            errors=[FieldError("cursor", "use next_cursor from the previous page")],
-        )
-    return number
-
-
-async def list_certificates(
-    *,
-    body: str | None = None,
-    level: str | None = None,
-    status: str | None = None,
-    limit: int = 20,
-    cursor: str | None = None,
-    now: datetime,
-) -> tuple[list[dict[str, Any]], str | None]:
-    problems: list[FieldError] = []
-    if level is not None and level not in {lvl.value for lvl in StarLevel}:
-        problems.append(FieldError("level", "one of " + ", ".join(lvl.value for lvl in StarLevel)))
-    if status is not None and status not in LIST_STATUSES:
-        problems.append(FieldError("status", "one of " + ", ".join(LIST_STATUSES)))
-    if not 1 <= limit <= 100:
-        problems.append(FieldError("limit", "from 1 to 100"))
-    if problems:
-        raise InvalidInputError("bad list parameters", errors=problems)
-    query = Certificate.select(
-        Certificate.number,
-        Certificate.holder_name,
-        Certificate.holder_name_en,
-        Certificate.uscc,
-        Certificate.province,
-        Certificate.level,
-        Certificate.score,
-        Certificate.status,
-        Certificate.valid_from,
-        Certificate.valid_until,
-        Certificate.body.code.as_alias("body"),
-    )
-    if body is not None:
-        query = query.where(Certificate.body.code == body.strip().upper())
-    if level is not None:
-        query = query.where(Certificate.level == level)
-    if status is not None:
-        query = query.where(_status_filter(status, now))
-    if cursor is not None:
-        query = query.where(Certificate.number > decode_cursor(cursor))
-    rows = await query.order_by(Certificate.number).limit(limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = [
-        {
-            "number": r["number"],
-            "holder_name": r["holder_name"],
-            "holder_name_en": r["holder_name_en"],
-            "uscc": r["uscc"],
-            "province": r["province"],
-            "level": r["level"],
-            "score": float(Decimal(r["score"])),
-            "status": derived_status(r, now),
-            "valid_from": r["valid_from"].isoformat(),
-            "valid_until": r["valid_until"].isoformat(),
-            "body": r["body"],
-        }
-        for r in rows
-    ]
-    return items, encode_cursor(rows[-1]["number"]) if more else None
 
 
 def signing_error_message(exc: SigningError) -> str:

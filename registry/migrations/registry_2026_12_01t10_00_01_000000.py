@@ -3,16 +3,18 @@
 Fills the search columns of existing certificates, then builds:
 
 SQLite
-    `certificate_trigram`: FTS5 with the `trigram` tokenizer, one column per
-    field group (Chinese name, English name, number and USCC, scope) and one
-    of filter tokens (`facets`). Contentless (the text is in `certificate`)
-    and keyed by `certificate.search_rowid`, a stable integer: the implicit
-    rowid of a table without an INTEGER PRIMARY KEY may change on VACUUM.
-    Names and scope end in two newlines, so that every character of them
-    starts a trigram: a query of one or two characters is answered from the
-    trigrams that start with it, listed by `certificate_trigram_terms`
-    (fts5vocab). Triggers keep the index in step with every write to
-    `certificate`: issue, revise, bulk import and status changes alike.
+    Two FTS5 tables with the `trigram` tokenizer: `certificate_names`
+    (Chinese name, English name) and `certificate_text` (number and USCC,
+    scope), each with columns of filter tokens (`f_level`, `f_province`,
+    `f_status`, `f_body`), so that a query and its filters meet in one index. Contentless (the text is in
+    `certificate`) and keyed by `certificate.search_rowid`, a stable integer:
+    the implicit rowid of a table without an INTEGER PRIMARY KEY may change on
+    VACUUM. Names and scope end in two newlines, so that every character of
+    them starts a trigram: a query of one or two characters is answered from
+    the trigrams that start with it, listed by fts5vocab
+    (`certificate_names_terms`, `certificate_text_terms`). Triggers keep the
+    indexes in step with every write to `certificate`: issue, revise, bulk
+    import and status changes alike.
 PostgreSQL
     `pg_trgm` GIN indexes on the same fields; for one or two characters, a GIN
     index on `certificate_grams(...)`, every character and two-character
@@ -20,9 +22,10 @@ PostgreSQL
     `name_key` and `name_en_key` use the "C" collation, so both engines order
     names by code point.
 Both
-    B-tree indexes on (name_key, number) and (name_en_key, number): the order
-    of results, and the walk that answers a query matching many certificates.
-    They also hold the filter columns, so the walk reads no table rows.
+    B-tree indexes on (name_key, number), (name_en_key, number) and
+    (province, name_key, number): the order of results, and the walk that
+    answers a query matching many certificates. The walks' indexes also hold
+    the filter columns, so a walk reads no table rows.
 
 docs/search.md explains the design and shows the query plans.
 """
@@ -44,32 +47,54 @@ BACKFILL_BATCH = 500
 
 
 def _facets(row: str) -> str:
-    # Filter tokens of one row, as SQL over its columns (`row` is NEW or OLD).
-    # Each is three characters, a Private Use mark and two more: one trigram.
+    # Filter tokens of one row, as SQL over its columns (`row` is NEW or OLD):
+    # f_level, f_province, f_status, f_body. Each is three characters, a
+    # Private Use mark and two more, so exactly one trigram in its own column.
     # registry.search.services builds the same (FACET_MARKS).
     return (
-        f"char(57345) || substr({row}.level, 1, 2) || ' ' || "
-        f"char(57346) || {row}.province || ' ' || "
-        f"char(57347) || substr({row}.status, 1, 2) || ' ' || "
+        f"char(57345) || substr({row}.level, 1, 2), char(57346) || {row}.province, "
+        f"char(57347) || substr({row}.status, 1, 2), "
         f"char(57348) || char(57600 + {row}.body / 4096) || char(61440 + {row}.body % 4096)"
     )
 
 
-def _values(row: str) -> str:
-    # name_zh, name_en, idents, scope, facets. A query never holds a newline,
-    # so no term is found in the padding.
+def _names(row: str) -> str:
+    # certificate_names: name_zh, name_en, facets. Names end in two newlines:
+    # a query never holds a newline, so no term is found in them.
+    return f"{row}.name_key || char(10, 10), {row}.name_en_key || char(10, 10), {_facets(row)}"
+
+
+def _text(row: str) -> str:
+    # certificate_text: idents, scope, facets.
     return (
-        f"{row}.name_key || char(10, 10), {row}.name_en_key || char(10, 10), "
         f"lower({row}.number) || ' ' || lower({row}.uscc), {row}.scope_key || char(10, 10), "
         f"{_facets(row)}"
     )
 
 
 #: What the walk in name order tests besides the names: with these in the
-#: index, the walk reads no table rows (an index-only scan).
-COVERED = "uscc, province, level, body, status, valid_from, valid_until, event_count, id"
-COLUMNS = "name_zh, name_en, idents, scope, facets"
+#: index, the walk reads no table rows (an index-only scan). SQLite finds a
+#: row by the rowid every index entry holds; PostgreSQL needs the id.
+COVERED = "uscc, province, level, body, status, valid_from, valid_until"
+FACETS = "f_level, f_province, f_status, f_body"
+NAMES = f"name_zh, name_en, {FACETS}"
+TEXT = f"idents, scope, {FACETS}"
 INDEXED = "name_key, name_en_key, scope_key, number, uscc, level, province, body, status"
+#: No column sizes (no bm25). case_sensitive 1: text and query are folded
+#: already. detail=column: a term is asked as trigrams in a column group, not
+#: as a phrase; every candidate is checked against the stored text anyway,
+#: and positions would double the index.
+FTS_OPTIONS = "content='', columnsize=0, detail=column, tokenize='trigram case_sensitive 1'"
+
+
+def _index_rows(table: str, columns: str, values: str) -> str:
+    return f"INSERT INTO {table}(rowid, {columns}) VALUES ({values})"
+
+
+def _forget_rows(table: str, columns: str, values: str) -> str:
+    # A contentless FTS5 row is deleted by giving its old values back.
+    return f"INSERT INTO {table}({table}, rowid, {columns}) VALUES ('delete', {values})"
+
 
 SQLITE = (
     "ALTER TABLE certificate ADD COLUMN search_rowid INTEGER",
@@ -78,33 +103,39 @@ SQLITE = (
     # Covering: the walk in name order reads no table rows (SQLite has no
     # INCLUDE, so the columns follow the key).
     f"CREATE INDEX certificate_name_order ON certificate (name_key, number, name_en_key, {COVERED})",
-    f"CREATE INDEX certificate_name_en_order ON certificate (name_en_key, number, name_key, {COVERED})",
-    # No column sizes (no bm25). case_sensitive 1: text and query are folded
-    # already. detail=column: a term is asked as trigrams in a column group,
-    # not as a phrase; every candidate is checked against the stored text
-    # anyway, and positions would double the index.
-    f"CREATE VIRTUAL TABLE certificate_trigram USING fts5({COLUMNS}, "
-    "content='', columnsize=0, detail=column, tokenize='trigram case_sensitive 1')",
-    "CREATE VIRTUAL TABLE certificate_trigram_terms USING fts5vocab(certificate_trigram, 'row')",
-    f"INSERT INTO certificate_trigram(rowid, {COLUMNS}) "
-    f"SELECT c.search_rowid, {_values('c')} FROM certificate c",
-    # A new certificate gets the next search_rowid, then its index entry.
+    # Only ranges of English names that start with the query use it.
+    "CREATE INDEX certificate_name_en_order ON certificate (name_en_key, number)",
+    # Names in order within a province: the filter that follows the order of
+    # names (they start with the city), so a walk with it starts at its rows.
+    "CREATE INDEX certificate_province_order "
+    f"ON certificate (province, name_key, number, name_en_key, {COVERED})",
+    f"CREATE VIRTUAL TABLE certificate_names USING fts5({NAMES}, {FTS_OPTIONS})",
+    f"CREATE VIRTUAL TABLE certificate_text USING fts5({TEXT}, {FTS_OPTIONS})",
+    "CREATE VIRTUAL TABLE certificate_names_terms USING fts5vocab(certificate_names, 'row')",
+    "CREATE VIRTUAL TABLE certificate_text_terms USING fts5vocab(certificate_text, 'row')",
+    f"INSERT INTO certificate_names(rowid, {NAMES}) SELECT c.search_rowid, {_names('c')} "
+    "FROM certificate c",
+    f"INSERT INTO certificate_text(rowid, {TEXT}) SELECT c.search_rowid, {_text('c')} "
+    "FROM certificate c",
+    # A new certificate gets the next search_rowid, then its index entries.
     f"""CREATE TRIGGER certificate_search_insert AFTER INSERT ON certificate BEGIN
     UPDATE certificate
        SET search_rowid = (SELECT IFNULL(MAX(search_rowid), 0) + 1 FROM certificate)
      WHERE rowid = NEW.rowid;
-    INSERT INTO certificate_trigram(rowid, {COLUMNS})
-    SELECT c.search_rowid, {_values("NEW")} FROM certificate c WHERE c.rowid = NEW.rowid;
+    INSERT INTO certificate_names(rowid, {NAMES})
+    SELECT c.search_rowid, {_names("NEW")} FROM certificate c WHERE c.rowid = NEW.rowid;
+    INSERT INTO certificate_text(rowid, {TEXT})
+    SELECT c.search_rowid, {_text("NEW")} FROM certificate c WHERE c.rowid = NEW.rowid;
 END""",
-    # A contentless FTS5 row is deleted by giving its old values back.
     f"""CREATE TRIGGER certificate_search_update AFTER UPDATE OF {INDEXED} ON certificate BEGIN
-    INSERT INTO certificate_trigram(certificate_trigram, rowid, {COLUMNS})
-    VALUES ('delete', OLD.search_rowid, {_values("OLD")});
-    INSERT INTO certificate_trigram(rowid, {COLUMNS}) VALUES (NEW.search_rowid, {_values("NEW")});
+    {_forget_rows("certificate_names", NAMES, f"OLD.search_rowid, {_names('OLD')}")};
+    {_forget_rows("certificate_text", TEXT, f"OLD.search_rowid, {_text('OLD')}")};
+    {_index_rows("certificate_names", NAMES, f"NEW.search_rowid, {_names('NEW')}")};
+    {_index_rows("certificate_text", TEXT, f"NEW.search_rowid, {_text('NEW')}")};
 END""",
     f"""CREATE TRIGGER certificate_search_delete AFTER DELETE ON certificate BEGIN
-    INSERT INTO certificate_trigram(certificate_trigram, rowid, {COLUMNS})
-    VALUES ('delete', OLD.search_rowid, {_values("OLD")});
+    {_forget_rows("certificate_names", NAMES, f"OLD.search_rowid, {_names('OLD')}")};
+    {_forget_rows("certificate_text", TEXT, f"OLD.search_rowid, {_text('OLD')}")};
 END""",
 )
 
@@ -138,9 +169,12 @@ $$
 POSTGRES = (
     GRAMS_FUNCTION,
     'CREATE INDEX certificate_name_order ON certificate (name_key, number COLLATE "C") '
-    f"INCLUDE (name_en_key, {COVERED})",
+    f"INCLUDE (name_en_key, {COVERED}, id, event_count)",
     'CREATE INDEX certificate_name_en_order ON certificate (name_en_key, number COLLATE "C") '
-    f"INCLUDE (name_key, {COVERED})",
+    f"INCLUDE (name_key, {COVERED}, id, event_count)",
+    "CREATE INDEX certificate_province_order "
+    'ON certificate (province, name_key, number COLLATE "C") '
+    f"INCLUDE (name_en_key, {COVERED}, id, event_count)",
     "CREATE INDEX certificate_name_trgm ON certificate USING gin (name_key gin_trgm_ops)",
     "CREATE INDEX certificate_name_en_trgm ON certificate USING gin (name_en_key gin_trgm_ops)",
     "CREATE INDEX certificate_scope_trgm ON certificate USING gin (scope_key gin_trgm_ops)",

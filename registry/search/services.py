@@ -26,7 +26,10 @@ tiers (name, text, and an empty query's list) is answered in up to three steps:
 1. Walk the (name, number) index in order from the cursor, testing each row,
    for at most `WALK_NAMES` entries (the index holds the names and every
    filter column, so the table is not read; `WALK_TEXT` rows for the text
-   tier, which reads the scope). When many rows match, the page is full here.
+   tier, which reads the scope). With a province, the (province, name,
+   number) index: names start with their city, so a province's rows are not
+   spread evenly over the order of all names. When many rows match, the page
+   is full here.
 2. Otherwise few match, or they are far down the order: ask the full-text
    index (SQLite: FTS5 with the filters as tokens; PostgreSQL: the GIN or the
    B-tree indexes, whichever the planner expects fewer rows of) for at most
@@ -39,10 +42,12 @@ docs/search.md has the plans and the measurements.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
 import json
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -69,6 +74,8 @@ from signing.identifiers import PROVINCES
 from signing.instants import parse_instant
 from signing.scheme import StarLevel
 from signing.status import CertificateStatus
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "CANDIDATE_LIMIT",
@@ -349,20 +356,19 @@ def _starts_with(column: str, prefix: str) -> QueryString:
     return _sql(f"({column} >= {{}} AND {column} < {{}})", prefix, upper)
 
 
-def _facet_tokens(query: SearchQuery, body_id: int | None) -> list[str]:
-    """The filter tokens SQLite's indexes hold (see the search migration)."""
+def _facet_tokens(query: SearchQuery, body_id: int | None) -> list[tuple[str, str]]:
+    """The filter tokens SQLite's indexes hold, by column (see the search migration)."""
     tokens = []
     if query.level:
-        tokens.append(FACET_MARKS["level"] + query.level[:2])
+        tokens.append(("f_level", FACET_MARKS["level"] + query.level[:2]))
     if query.province:
-        tokens.append(FACET_MARKS["province"] + query.province)
+        tokens.append(("f_province", FACET_MARKS["province"] + query.province))
     if body_id is not None:
-        tokens.append(
-            FACET_MARKS["body"] + chr(0xE100 + body_id // 4096) + chr(0xF000 + body_id % 4096)
-        )
+        body = FACET_MARKS["body"] + chr(0xE100 + body_id // 4096) + chr(0xF000 + body_id % 4096)
+        tokens.append(("f_body", body))
     # Only the rarer stored states narrow the search; `valid` is nine rows in ten.
     if query.status in ("suspended", "revoked", "withdrawn") and not query.reads_history:
-        tokens.append(FACET_MARKS["status"] + query.status[:2])
+        tokens.append(("f_status", FACET_MARKS["status"] + query.status[:2]))
     return tokens
 
 
@@ -468,14 +474,13 @@ CANDIDATE_LIMIT: Final = 10_000
 #: PostgreSQL: a condition expected to match more rows than this is tested row
 #: by row, not turned into a bitmap.
 BITMAP_LIMIT: Final = 100_000
-#: The columns of the (name, number) index that a walk reads.
+#: The columns of the (name, number) indexes that a walk reads (with the row's key).
 _WALK_COLUMNS: Final = (
-    "c.id, c.name_key, c.name_en_key, c.number, c.uscc, c.province, c.level, c.body, "
-    "c.status, c.valid_from, c.valid_until, c.event_count"
+    "c.name_key, c.name_en_key, c.number, c.uscc, c.province, c.level, c.body, "
+    "c.status, c.valid_from, c.valid_until"
 )
-
-#: What a tier query returns: enough to order, page and fetch the row after.
-_KEYS: Final = "c.id, c.name_key, c.name_en_key, c.number"
+#: What a tier query returns: the row's key (`rid`) and enough to order and page.
+_KEYS: Final = "c.rid, c.name_key, c.name_en_key, c.number"
 
 
 class _Dialect:
@@ -486,7 +491,7 @@ class _Dialect:
         self.query = query
         self.body_id = body_id
         self.tiers = _tiers(query)
-        self._expansions: dict[str, list[str]] = {}
+        self._expansions: dict[tuple[str, str], list[str] | None] = {}
 
     # --- what is the same on both engines
 
@@ -501,6 +506,21 @@ class _Dialect:
     @property
     def number(self) -> str:
         return "c.number"
+
+    #: The key a tier gives each row, to fetch it once the page is known: the
+    #: rowid on SQLite (in every index), the id on PostgreSQL.
+    row_id = "c.rowid"
+
+    def keys(self) -> str:
+        return f"{self.row_id} AS rid, c.name_key, c.name_en_key, c.number"
+
+    def walk_columns(self, tier: Tier) -> str:
+        """What a walk's inner query reads: all in the index but for the
+        scope (text tier) and what the status at a past instant needs."""
+        extra = ", c.scope_key" if tier is TEXT else ""
+        if self.query.reads_history:
+            extra += ", c.id, c.event_count"
+        return f"{self.row_id} AS rid, {_WALK_COLUMNS}{extra}"
 
     def order(self, tier: Tier) -> str:
         return f"c.{tier.key}, {self.number}"
@@ -547,7 +567,7 @@ class _Dialect:
 
     async def select(self, tier: Tier, source: QueryString, need: int) -> list[dict[str, Any]]:
         return await self.rows(
-            f"SELECT {_KEYS} FROM {{}} WHERE {{}} ORDER BY {self.order(tier)} LIMIT {{}}",  # noqa: S608 - names from this module
+            f"SELECT {self.keys()} FROM {{}} WHERE {{}} ORDER BY {self.order(tier)} LIMIT {{}}",  # noqa: S608 - names from this module
             source,
             self.conditions(tier),
             need,
@@ -571,18 +591,22 @@ class _Dialect:
         return await self.walk(tier, need, bound=None)
 
     async def walk(self, tier: Tier, need: int, *, bound: int | None) -> list[dict[str, Any]]:
-        """Rows in name order, tested one by one; at most `bound` of them."""
+        """Rows in name order (within the province, when one is asked for),
+        tested one by one; at most `bound` of them."""
         if bound is None:
             return await self.select(tier, _sql(self.walk_source), need)
         # The inner query reads `bound` index entries from the cursor on; it
         # names only columns the index holds (names, number, filters), so the
         # table is not read, except for the scope in the text tier.
-        columns = _WALK_COLUMNS + (", c.scope_key" if tier is TEXT else "")
+        columns = self.walk_columns(tier)
+        start = [self.keyset(tier)]
+        if self.query.province:
+            start.append(_sql("c.province = {}", self.query.province))
         return await self.rows(
             f"SELECT {_KEYS} FROM (SELECT {columns} FROM {self.walk_source} WHERE {{}} "  # noqa: S608 - names from this module
             f"ORDER BY {self.order(tier)} LIMIT {{}}) c "
             f"WHERE {{}} ORDER BY {self.order(tier)} LIMIT {{}}",
-            self.keyset(tier),
+            _join(start, " AND "),
             bound,
             self.conditions(tier),
             need,
@@ -590,7 +614,10 @@ class _Dialect:
 
     # --- SQLite's own
 
-    walk_source = "certificate c INDEXED BY certificate_name_order"
+    @property
+    def walk_source(self) -> str:
+        index = "certificate_province_order" if self.query.province else "certificate_name_order"
+        return f"certificate c INDEXED BY {index}"
 
     @property
     def walk_names(self) -> int:
@@ -602,75 +629,106 @@ class _Dialect:
 
     async def from_index(self, tier: Tier, need: int) -> list[dict[str, Any]] | None:
         """The tier's rows from FTS5, sorted; None when more than CANDIDATE_LIMIT."""
-        match = await self._match(tier)
-        if match == "":
-            return []
-        if match is None:
+        fts = await self._match(tier)
+        if fts is None:
             return None
-        # One statement: the candidates once (MATERIALIZED), how many, the first.
-        rows = await self.rows(
-            "WITH m AS MATERIALIZED (SELECT rowid AS r FROM certificate_trigram "
-            "WHERE certificate_trigram MATCH {} LIMIT {}) "
-            "SELECT n.candidates, h.* FROM (SELECT count(*) AS candidates FROM m) n "
-            f"LEFT JOIN (SELECT {_KEYS} FROM m CROSS JOIN certificate c ON c.search_rowid = m.r "
-            f"WHERE {{}} ORDER BY {self.order(tier)} LIMIT {{}}) h ON TRUE",
+        table, match = fts
+        if not match:
+            return []
+        counted = await self.rows(
+            f"SELECT count(*) AS n FROM (SELECT 1 FROM {table} "  # noqa: S608
+            f"WHERE {table} MATCH {{}} LIMIT {{}})",
             match,
             CANDIDATE_LIMIT + 1,
-            self.conditions(tier),
-            need,
         )
-        if int(rows[0]["candidates"]) > CANDIDATE_LIMIT:
+        count = int(counted[0]["n"])
+        if count > CANDIDATE_LIMIT:
             return None
-        return [r for r in rows if r["id"] is not None]
+        if count == 0:
+            return []
+        # Not one statement with the count: a materialized list of candidates
+        # makes SQLite build a Bloom filter over the whole table to join it.
+        source = _sql(
+            f"(SELECT rowid AS r FROM {table} WHERE {table} MATCH {{}}) m "  # noqa: S608
+            "CROSS JOIN certificate c ON c.search_rowid = m.r",
+            match,
+        )
+        return await self.select(tier, source, need)
 
-    async def _match(self, tier: Tier) -> str | None:
-        """The FTS5 MATCH expression of a tier's terms and the filters; None: no
-        index helps; "": nothing can match. Inside double quotes everything is
-        literal text.
+    async def _match(self, tier: Tier) -> tuple[str, str] | None:
+        """The FTS5 table and MATCH expression that find the tier's candidates,
+        filters included; None: no index helps; an empty expression: nothing can
+        match. Inside double quotes everything is literal text.
 
-        A term of three characters or more: trigrams that cover it, all in the
-        tier's columns. A shorter one: any trigram that starts with it (names
-        and scope end in two newlines, so every character starts one), listed
-        by fts5vocab; too many of them and the term is too common to look up.
+        A term of three characters or more: trigrams that cover it, all in one
+        column group. A shorter one: any trigram that starts with it (names and
+        scope end in two newlines, so every character starts one), listed by
+        fts5vocab; when there are very many, the term is too common to look up
+        and is only tested row by row.
+
+        The name tier and an empty query ask `certificate_names`. The text tier
+        asks `certificate_text` for any of the terms: a row that has every term
+        in its names is in the name tier, so each row of the text tier has at
+        least one term in its number, USCC or scope.
         """
-        facets = _facet_tokens(self.query, self.body_id)
-        names = "{name_zh name_en}"
+        facets = " AND ".join(
+            f"{column} : {_fts_string(token)}"
+            for column, token in _facet_tokens(self.query, self.body_id)
+        )
+        terms = self.query.terms if tier is not EVERYTHING else ()
         parts = []
-        for term in self.query.terms if tier is not EVERYTHING else ():
+        for term in terms:
+            if tier is TEXT and len(term) <= SHORT_TERM_MAX and not is_ascii_free(term):
+                continue  # only ever in names
+            table = "certificate_text" if tier is TEXT else "certificate_names"
             if len(term) > SHORT_TERM_MAX:
-                columns = names if tier is NAME else "{name_zh name_en idents scope}"
-                trigrams = " AND ".join(map(_fts_string, _trigrams(term)))
-                parts.append(f"{columns} : ({trigrams})")
+                columns = "{idents scope}" if tier is TEXT else "{name_zh name_en}"
+                parts.append(f"{columns} : ({' AND '.join(map(_fts_string, _trigrams(term)))})")
                 continue
-            starting = await self._trigrams_starting(term)
+            starting = await self._trigrams_starting(table, term)
+            if starting is None:
+                if tier is not TEXT:
+                    continue  # too common: tested row by row
+                return None  # the text tier needs every term's candidates
             if not starting:
-                return ""  # in no certificate at all
-            if len(starting) > MAX_SHORT_EXPANSION:
-                continue  # re-checked row by row, like every term
-            columns = names if _short_places(tier, term) == ("n",) else "{name_zh name_en scope}"
+                if tier is not TEXT:
+                    return "certificate_names", ""  # in no name at all
+                continue
+            columns = "scope" if tier is TEXT else "{name_zh name_en}"
             parts.append(f"{columns} : ({' OR '.join(map(_fts_string, starting))})")
-        parts += [f"facets : {_fts_string(f)}" for f in facets]
-        return " AND ".join(parts) or None
+        if tier is TEXT:
+            if not parts:
+                return "certificate_text", ""
+            terms_match = "(" + " OR ".join(f"({p})" for p in parts) + ")"
+            return "certificate_text", " AND ".join(filter(None, (terms_match, facets)))
+        match = " AND ".join(filter(None, (*parts, facets)))
+        return ("certificate_names", match) if match else None
 
-    async def _trigrams_starting(self, term: str) -> list[str]:
-        if term not in self._expansions:
+    async def _trigrams_starting(self, table: str, term: str) -> list[str] | None:
+        """The trigrams in `table` that start with `term`; None when too many."""
+        key = (table, term)
+        if key not in self._expansions:
             upper = _successor(term)
             rows = await self.rows(
-                "SELECT term FROM certificate_trigram_terms WHERE term >= {} AND term < {} "
-                "LIMIT {}",
+                f"SELECT term FROM {table}_terms WHERE term >= {{}} AND term < {{}} LIMIT {{}}",  # noqa: S608
                 term,
                 upper if upper is not None else term + "\U0010ffff",
                 MAX_SHORT_EXPANSION + 1,
             )
-            self._expansions[term] = [str(r["term"]) for r in rows]
-        return self._expansions[term]
+            found = [str(r["term"]) for r in rows]
+            self._expansions[key] = found if len(found) <= MAX_SHORT_EXPANSION else None
+        return self._expansions[key]
 
 
 class _PostgresDialect(_Dialect):
     """PostgreSQL: GIN bitmaps find few rows, the covering (name, number) index
     walks through many without reading the table."""
 
-    walk_source = "certificate c"
+    row_id = "c.id"
+
+    @property
+    def walk_source(self) -> str:
+        return "certificate c"
 
     def contains(self, column: str, term: str) -> QueryString:
         return _sql(f"strpos({column}, {{}}) > 0", term)
@@ -717,7 +775,7 @@ class _PostgresDialect(_Dialect):
         if not looked_up or expected > 4 * CANDIDATE_LIMIT:
             return None
         rows = await self.rows(
-            f"WITH m AS MATERIALIZED (SELECT {_WALK_COLUMNS}, c.scope_key FROM certificate c "  # noqa: S608
+            f"WITH m AS MATERIALIZED (SELECT {self.walk_columns(TEXT)} FROM certificate c "  # noqa: S608
             "WHERE {} LIMIT {}) "
             "SELECT n.candidates, h.* FROM (SELECT count(*) AS candidates FROM m) n "
             f"LEFT JOIN LATERAL (SELECT {_KEYS} FROM m c WHERE {{}} "
@@ -729,7 +787,7 @@ class _PostgresDialect(_Dialect):
         )
         if int(rows[0]["candidates"]) > CANDIDATE_LIMIT:
             return None
-        return [r for r in rows if r["id"] is not None]
+        return [r for r in rows if r["rid"] is not None]
 
     async def _estimate(self, condition: QueryString) -> float:
         """How many rows the planner expects to match (no execution)."""
@@ -775,7 +833,7 @@ _PLANNER_DEFAULT: Final = (
 )
 
 _COLUMNS: Final = (
-    "c.id, c.number, c.holder_name, c.holder_name_en, c.uscc, c.province, c.level, c.score, "
+    "c.number, c.holder_name, c.holder_name_en, c.uscc, c.province, c.level, c.score, "
     "c.valid_from, c.valid_until, b.code AS body_code"
 )
 
@@ -846,17 +904,17 @@ async def search(query: SearchQuery, *, public_url: str = "") -> SearchPage:
         page = found[: query.limit]
         rows: dict[Any, dict[str, Any]] = {}
         if page:
-            ids = [hit["id"] for _, hit in page]
+            ids = [hit["rid"] for _, hit in page]
             fetched = await dialect.rows(
-                f"SELECT {_COLUMNS}, {{}} AS state FROM certificate c "  # noqa: S608 - names from this module
+                f"SELECT {dialect.row_id} AS rid, {_COLUMNS}, {{}} AS state FROM certificate c "  # noqa: S608 - names from this module
                 "JOIN certification_body b ON b.id = c.body "
-                f"WHERE c.id IN ({', '.join('{}' for _ in ids)})",
+                f"WHERE {dialect.row_id} IN ({', '.join('{}' for _ in ids)})",
                 _state_sql(query),
                 *ids,
             )
-            rows = {row["id"]: row for row in fetched}
+            rows = {row["rid"]: row for row in fetched}
     day = query.as_of_date
-    items = [_item(rows[hit["id"]], tier, day, public_url) for tier, hit in page]
+    items = [_item(rows[hit["rid"]], tier, day, public_url) for tier, hit in page]
     next_cursor = None
     if len(found) > query.limit:
         tier, hit = page[-1]
@@ -906,17 +964,25 @@ class Counts:
 
 
 async def count_certificates(*, now: datetime) -> Counts:
-    """One pass over the (body, level, status, valid_from, valid_until) index."""
+    """Certificates by body, level and status now: one pass over a covering index."""
     engine: Engine[Any] = Certificate._meta.db
     day = (now.astimezone(UTC) + _CST).date()
+    # The (name, number) index holds body, level, status and the dates, and is
+    # smaller than the table; SQLite would rather read the body index and the
+    # table (twice the time).
+    source = (
+        "certificate c"
+        if isinstance(engine, PostgresEngine)
+        else ("certificate c INDEXED BY certificate_name_order")
+    )
     rows = await engine.run_querystring(
         _sql(
-            "SELECT b.code AS body, s.level AS level, s.status AS status, s.n AS n FROM ("
+            "SELECT b.code AS body, s.level AS level, s.status AS status, s.n AS n FROM ("  # noqa: S608 - names from this module
             "SELECT c.body AS body, c.level AS level, "
             "CASE WHEN c.status IN ('revoked', 'withdrawn') THEN c.status "
             "WHEN c.valid_until < {} THEN 'expired' "
             "WHEN c.valid_from > {} THEN 'not_yet_valid' ELSE c.status END AS status, "
-            "count(*) AS n FROM certificate c GROUP BY 1, 2, 3) s "
+            f"count(*) AS n FROM {source} GROUP BY 1, 2, 3) s "
             "JOIN certification_body b ON b.id = s.body",
             day,
             day,
@@ -929,23 +995,36 @@ async def count_certificates(*, now: datetime) -> Counts:
 
 
 class CountsCache:
-    """`count_certificates`, recomputed at most every `max_age`.
+    """`count_certificates`, at most `max_age` old, never waited for but once.
 
-    Counting reads one index entry per certificate (about a quarter of a
-    second at a million, docs/benchmarks.md): too much for every view of the
-    home page. The counts are statistics; search results and verdicts are
-    always read fresh.
+    Counting reads one index entry per certificate: about a second on SQLite
+    and 0.6 s on PostgreSQL at a million (docs/search.md), too much for a view
+    of the home page. The first view after start counts; later ones get the
+    last counts at once, and a stale one starts a count in the background
+    for those after it. The counts are statistics, and the page says when they
+    were made; search results and verdicts are always read fresh.
     """
 
     def __init__(self, max_age: timedelta = timedelta(seconds=60)) -> None:
         self.max_age = max_age
         self._counts: Counts | None = None
+        self._refresh: asyncio.Task[None] | None = None
 
     async def get(self, *, now: datetime) -> Counts:
-        counts = self._counts
-        if counts is None or not timedelta(0) <= now - counts.as_of < self.max_age:
-            counts = self._counts = await count_certificates(now=now)
-        return counts
+        if self._counts is None:
+            self._counts = await count_certificates(now=now)
+        elif not timedelta(0) <= now - self._counts.as_of < self.max_age and (
+            self._refresh is None or self._refresh.done()
+        ):
+            self._refresh = asyncio.create_task(self._recount(now))
+        return self._counts
+
+    async def _recount(self, now: datetime) -> None:
+        try:
+            self._counts = await count_certificates(now=now)
+        except Exception:
+            # The last counts stay; the next view tries again.
+            log.exception("counting certificates for the home page failed")
 
 
 async def latest_status_changes(*, limit: int = 10) -> list[dict[str, Any]]:

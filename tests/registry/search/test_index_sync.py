@@ -206,3 +206,39 @@ def test_migration_indexes_certificates_written_before_it(
             # Both by scope, in name order: 上 (U+4E0A) before 青 (U+9752).
             "OLD-CERT-0001,OLD-CERT-0000",
         ]
+
+
+def test_home_page_counts_catch_up_within_a_minute(
+    client: TestClient[Any], settings: Settings
+) -> None:
+    """The counts are kept a minute (docs/search.md); then the next view recounts."""
+    body = make_body(settings)
+    fields = certificate_fields("SMT-COUNT-0001", score=91)
+    assert client.post("/api/v1/certificates", json=fields, headers=body.auth).status_code == 201
+    cache = services.CountsCache()
+
+    async def counts(at: datetime) -> dict[str, int]:
+        return (await cache.get(now=at)).by_status()
+
+    now = datetime.now(UTC)
+    assert asyncio.run(counts(now))["valid"] == 1
+    response = client.post(
+        "/api/v1/certificates/SMT-COUNT-0001/events",
+        json={"status": "revoked", "reason": "audit"},
+        headers=body.auth,
+    )
+    assert response.status_code == 201
+
+    async def later() -> tuple[dict[str, int], dict[str, int]]:
+        first = await counts(now + timedelta(seconds=30))  # still fresh: kept
+        stale = await counts(now + timedelta(seconds=61))  # answered at once, recounting
+        assert cache._refresh is not None
+        await cache._refresh
+        return first, stale
+
+    first, stale = asyncio.run(later())
+    assert first["valid"] == 1 and stale["valid"] == 1
+    assert asyncio.run(counts(now + timedelta(seconds=62))) == {
+        **{status: 0 for status in services.STATUSES},
+        "revoked": 1,
+    }

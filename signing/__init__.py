@@ -58,6 +58,7 @@ from signing.verdict import (
     VerdictStatus,
     certificate_verdict,
     document_verdict,
+    failed_verdict,
     not_found_verdict,
 )
 
@@ -106,6 +107,7 @@ __all__ = [
     "check_new_event",
     "check_new_revision",
     "document_verdict",
+    "failed_verdict",
     "format_instant",
     "not_found_verdict",
     "open_signed",

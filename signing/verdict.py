@@ -247,6 +247,31 @@ def not_found_verdict(
     )
 
 
+def failed_verdict(
+    status: VerdictStatus,
+    reason: str,
+    *,
+    number: str | None,
+    at: datetime,
+    now: datetime,
+    min_level: StarLevel | None = None,
+) -> Verdict:
+    """A verdict reached without a trustworthy certificate (nothing signed to show).
+
+    For callers that decide a failure themselves: a registry that finds its
+    stored copies disagree with the signatures (`signature_invalid`), or a
+    USCC with no certificate (`not_found`).
+
+    Raises:
+        ValueError: ``at`` or ``now`` is naive.
+    """
+    require_aware(at, "at")
+    require_aware(now, "now")
+    return _failure(
+        status, reason, number=number, at=at, now=now, min_level=min_level, signature_valid=False
+    )
+
+
 def _fold_reason(state: StatusAt) -> str:
     rev = state.revision
     event = state.last_event

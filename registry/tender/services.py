@@ -56,6 +56,7 @@ from signing.verdict import (
     VerdictStatus,
     certificate_verdict,
     document_verdict,
+    failed_verdict,
     not_found_verdict,
 )
 
@@ -486,20 +487,13 @@ def receipt_verdict(verdict: Verdict) -> dict[str, Any]:
 def _no_certificate_for(
     uscc: str, *, at: datetime, now: datetime, min_level: StarLevel | None
 ) -> Verdict:
-    return Verdict(
+    return failed_verdict(
+        VerdictStatus.NOT_FOUND,
+        f"no certificate is registered for the USCC {uscc}",
         number=None,
-        status=VerdictStatus.NOT_FOUND,
-        signature_valid=False,
-        kid=None,
-        issuer=None,
-        as_of=at,
-        checked_at=now,
-        revision=None,
-        level=None,
-        warnings=(),
-        certificate=None,
-        reason=f"no certificate is registered for the USCC {uscc}",
-        meets_min_level=None if min_level is None else False,
+        at=at,
+        now=now,
+        min_level=min_level,
     )
 
 

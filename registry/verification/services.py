@@ -55,7 +55,13 @@ from signing.identifiers import parse_certificate_number
 from signing.instants import end_of_validity, format_instant, start_of_day
 from signing.jwks import KeySet
 from signing.jws import CompactJWS
-from signing.verdict import SignedInput, Verdict, VerdictStatus, certificate_verdict
+from signing.verdict import (
+    SignedInput,
+    Verdict,
+    VerdictStatus,
+    certificate_verdict,
+    failed_verdict,
+)
 
 __all__ = [
     "MIN_OFFERED_SIZE_MM",
@@ -408,19 +414,12 @@ def record_problem(
 
 
 def _signature_invalid(number: str, *, at: datetime, now: datetime, reason: str) -> Verdict:
-    return Verdict(
+    return failed_verdict(
+        VerdictStatus.SIGNATURE_INVALID,
+        f"signature invalid: {reason}",
         number=number,
-        status=VerdictStatus.SIGNATURE_INVALID,
-        signature_valid=False,
-        kid=None,
-        issuer=None,
-        as_of=at,
-        checked_at=now,
-        revision=None,
-        level=None,
-        warnings=(),
-        certificate=None,
-        reason=f"signature invalid: {reason}",
+        at=at,
+        now=now,
     )
 
 

@@ -429,3 +429,35 @@ def test_document_verdict_refusals(docs: Any, keyset: KeySet, body_key: PrivateK
 def test_naive_instants_are_a_programming_error(keyset: KeySet) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         certificate_verdict(revisions=[], events=[], keys=keyset, at=datetime(2026, 1, 1), now=NOW)
+
+
+def test_failed_verdict_trusts_nothing_and_meets_no_minimum() -> None:
+    from datetime import UTC, datetime
+
+    from signing.scheme import StarLevel
+    from signing.verdict import VerdictStatus, failed_verdict
+
+    now = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+    verdict = failed_verdict(
+        VerdictStatus.SIGNATURE_INVALID,
+        "signature invalid: the stored level differs from the signed one",
+        number="SMT-2026-0001",
+        at=now,
+        now=now,
+        min_level=StarLevel.COMPLIANT,
+    )
+    shown = verdict.to_json()
+    assert shown["status"] == "signature_invalid"
+    assert shown["signature"] == {"valid": False, "kid": None, "issuer": None}
+    assert shown["certificate"] is None and shown["level"] is None
+    assert shown["meets_min_level"] is False
+    assert (
+        "meets_min_level"
+        not in failed_verdict(
+            VerdictStatus.NOT_FOUND, "none", number=None, at=now, now=now
+        ).to_json()
+    )
+    with pytest.raises(ValueError):
+        failed_verdict(
+            VerdictStatus.NOT_FOUND, "x", number=None, at=now.replace(tzinfo=None), now=now
+        )

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, get
+from litestar import Litestar, Router, get
 from litestar.config.response_cache import ResponseCacheConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -20,13 +20,17 @@ from registry import db
 from registry.bodies.controllers import BodyController, KeyController, jwks
 from registry.bodies.services import HostedKeyVault, ensure_registry_key
 from registry.certificates.controllers import CertificateController
-from registry.dependencies import provide_settings, provide_vault, utc_now
+from registry.dependencies import provide_answers, provide_settings, provide_vault, utc_now
 from registry.problems import EXCEPTION_HANDLERS
-from registry.search.controllers import SearchPages
+from registry.search.controllers import CertificateSearchController, SearchPages
 from registry.security_headers import SecurityHeadersMiddleware
 from registry.settings import Settings
 from registry.tender.controllers import TenderPages, VerificationController
-from registry.verification.controllers import VerificationPageController, verification_lifespan
+from registry.verification.controllers import (
+    CertificateReadController,
+    VerificationPageController,
+    verification_lifespan,
+)
 from registry.verification.i18n import LanguageMiddleware, install_i18n
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -67,7 +71,17 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
 
     app = Litestar(
         route_handlers=[
-            CertificateController,
+            # The writes and the reads of /api/v1/certificates live in their own
+            # domains; one router merges their routes (registered on the app one
+            # by one, two controllers on one path clash over the OPTIONS handler).
+            Router(
+                path="/",
+                route_handlers=[
+                    CertificateController,
+                    CertificateSearchController,
+                    CertificateReadController,
+                ],
+            ),
             SearchPages,
             VerificationController,
             TenderPages,
@@ -81,6 +95,7 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),
             "vault": Provide(provide_vault, sync_to_thread=False),
+            "answers": Provide(provide_answers, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         # Every template gets gettext (`{% trans %}`, `_()`) in the request's language.

@@ -11,11 +11,11 @@ from datetime import date, datetime, timedelta
 from registry.bodies import services as bodies
 from registry.bodies.services import HostedKeyVault, NewToken
 from registry.certificates import services
-from registry.certificates.services import WriteContext, today_cst
+from registry.certificates.services import WriteContext
 from registry.errors import NotFoundError
 from registry.principals import Principal
 from signing.identifiers import compute_check_character
-from signing.instants import start_of_day
+from signing.instants import day_in_cst, start_of_day
 
 DEMO_BODY = "SMDEMO"
 DEMO_BODY_NAME = "星标示范认证有限公司"
@@ -380,7 +380,7 @@ async def seed_demo(*, vault: HostedKeyVault, now: datetime) -> DemoResult:
     await bodies.generate_hosted_key(DEMO_BODY, vault=vault, now=now, principal=operator)
     token = await bodies.create_token(DEMO_BODY, label="demo", principal=operator)
     ctx = WriteContext(principal=Principal.cli(body_code=DEMO_BODY), now=now, vault=vault)
-    today = today_cst(now)
+    today = day_in_cst(now)
 
     created = 0
     for i, company in enumerate(COMPANIES):

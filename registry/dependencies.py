@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from litestar import Request
 from litestar.datastructures import State
@@ -15,6 +15,19 @@ from registry.principals import Principal
 from registry.settings import Settings
 from signing.errors import MalformedError
 from signing.instants import parse_instant
+from signing.scheme import StarLevel
+
+
+@runtime_checkable
+class CertificateAnswers(Protocol):
+    """What the writes answer with: the certificate as the one read path gives it.
+
+    The app provides `registry.verification.services.VerificationService`; the
+    write side names only this protocol, so it never imports the read side.
+    """
+
+    async def document(self, number: str, *, now: datetime) -> dict[str, Any]:
+        """`GET /api/v1/certificates/{number}`'s answer."""
 
 
 def utc_now() -> datetime:
@@ -29,6 +42,11 @@ def provide_settings(state: State) -> Settings:
 def provide_vault(state: State) -> HostedKeyVault:
     vault: HostedKeyVault = state.vault
     return vault
+
+
+def provide_answers(state: State) -> CertificateAnswers:
+    answers: CertificateAnswers = state.verification
+    return answers
 
 
 async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
@@ -52,4 +70,22 @@ def parse_at(value: str | None, *, field: str, now: datetime) -> datetime:
         raise InvalidInputError(
             f"{field} is not an RFC 3339 instant or a YYYY-MM-DD date: {value!r}",
             errors=[FieldError(field, "an RFC 3339 instant or a YYYY-MM-DD date")],
+        ) from e
+
+
+def parse_min_level(value: str | None) -> StarLevel | None:
+    """`min_level`: a star level's name, or nothing.
+
+    Raises:
+        InvalidInputError: not a star level.
+    """
+    if value is None or value == "":
+        return None
+    try:
+        return StarLevel(value)
+    except ValueError as e:
+        allowed = ", ".join(level.value for level in StarLevel)
+        raise InvalidInputError(
+            f"min_level {value!r} is not a star level ({allowed})",
+            errors=[FieldError("min_level", f"one of {allowed}")],
         ) from e

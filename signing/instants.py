@@ -27,6 +27,7 @@ __all__ = [
     "CST",
     "add_months",
     "add_months_to_instant",
+    "day_in_cst",
     "default_valid_until",
     "end_of_validity",
     "format_date",
@@ -156,6 +157,16 @@ def parse_date(text: str) -> date:
 def format_date(d: date) -> str:
     """Write a calendar day as ``YYYY-MM-DD``."""
     return d.isoformat()
+
+
+def day_in_cst(dt: datetime) -> date:
+    """The calendar day in China Standard Time that instant ``dt`` falls on (PRODUCT §1).
+
+    Raises:
+        ValueError: ``dt`` is naive.
+    """
+    require_aware(dt, "dt")
+    return dt.astimezone(CST).date()
 
 
 def start_of_day(d: date) -> datetime:

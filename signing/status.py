@@ -50,6 +50,7 @@ __all__ = [
     "check_new_revision",
     "revision_at",
     "status_at",
+    "underlying_state",
 ]
 
 #: The warning of a valid certificate whose surveillance is more than 3 months overdue.
@@ -211,6 +212,29 @@ def _replay(
         state = state_after
         last = event
     return state, since, last, last_surveillance, None
+
+
+def underlying_state(
+    revisions: Sequence[CertificatePayload],
+    events: Sequence[StatusEventPayload],
+    at: datetime,
+) -> CertificateStatus:
+    """The state the events in effect at ``at`` lead to, before the dates are read.
+
+    One of valid, suspended, revoked or withdrawn: the fold of `status_at`
+    without expiry and not-yet-valid, which come from the calendar alone. It
+    is what the registry keeps in a column to find candidates by status
+    (a copy, checked against this function on every read).
+
+    Raises:
+        TransitionError: no revisions.
+        ValueError: ``at`` is naive.
+    """
+    require_aware(at, "at")
+    if not revisions:
+        raise TransitionError("a certificate has at least revision 1")
+    state, *_ = _replay(revisions, _ordered(events), until=at)
+    return state
 
 
 def status_at(

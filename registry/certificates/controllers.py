@@ -1,26 +1,27 @@
-"""`/api/v1/certificates`: search, read, verify; issue, revise, change status."""
+"""`/api/v1/certificates`: issue, revise, change status (the writes).
+
+Reads of the same resource (search, one certificate, its verdict) belong to
+the read side (`registry.verification`, `registry.search`): a write answers
+with the certificate as the read side gives it (`CertificateAnswers`,
+provided by the app), so what a body is told after a write is what everyone
+is told after it.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated, Any
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from registry.bodies.services import HostedKeyVault
 from registry.certificates import services
 from registry.certificates.services import WriteContext
-from registry.dependencies import parse_at, provide_principal, utc_now
-from registry.errors import FieldError, InvalidInputError
+from registry.dependencies import CertificateAnswers, provide_principal, utc_now
 from registry.idempotency import request_fingerprint, run_once
 from registry.principals import Principal
-from registry.search import services as search
 from registry.settings import Settings
-from registry.verification.services import VerificationService
-from signing.instants import format_instant
-from signing.scheme import StarLevel
 
 IdempotencyKey = Annotated[
     str | None,
@@ -32,112 +33,9 @@ IdempotencyKey = Annotated[
 ]
 
 
-def parse_min_level(value: str | None) -> StarLevel | None:
-    if value is None or value == "":
-        return None
-    try:
-        return StarLevel(value)
-    except ValueError as e:
-        allowed = ", ".join(level.value for level in StarLevel)
-        raise InvalidInputError(
-            f"min_level {value!r} is not a star level ({allowed})",
-            errors=[FieldError("min_level", f"one of {allowed}")],
-        ) from e
-
-
 class CertificateController(Controller):
     path = "/api/v1/certificates"
     tags = ["certificates"]
-
-    @get(
-        "/",
-        summary="Search certificates",
-        description="A query over holder names (Chinese and English), scope, certificate "
-        "number and USCC, with filters; ranked by relevance, then name (docs/search.md).",
-    )
-    async def list_certificates(
-        self,
-        settings: NamedDependency[Settings],
-        q: Annotated[
-            str | None,
-            QueryParameter(
-                description="at most 200 characters: every space-separated term is found as "
-                "a literal substring of the names, scope, number or USCC (any case or width)"
-            ),
-        ] = None,
-        body_code: Annotated[
-            str | None, QueryParameter(name="body", description="a certification body's code")
-        ] = None,
-        level: Annotated[
-            str | None, QueryParameter(description="five_star, four_star, three_star, compliant")
-        ] = None,
-        status: Annotated[
-            str | None, QueryParameter(description="as of now, or on valid_on")
-        ] = None,
-        province: Annotated[
-            str | None, QueryParameter(description="two-digit GB/T 2260 code (USCC characters 3-4)")
-        ] = None,
-        valid_on: Annotated[
-            str | None,
-            QueryParameter(description="RFC 3339 instant or YYYY-MM-DD (00:00 CST): status then"),
-        ] = None,
-        limit: Annotated[
-            str | None, QueryParameter(description="an integer from 1 to 100 (default 20)")
-        ] = None,
-        cursor: Annotated[
-            str | None, QueryParameter(description="next_cursor of the previous page")
-        ] = None,
-    ) -> dict[str, Any]:
-        query = search.parse_search(
-            q=q,
-            level=level,
-            status=status,
-            body=body_code,
-            province=province,
-            valid_on=valid_on,
-            limit=limit,
-            cursor=cursor,
-            now=utc_now(),
-        )
-        page = await search.search(query, public_url=settings.public_url)
-        return {
-            "items": page.items,
-            "next_cursor": page.next_cursor,
-            "as_of": format_instant(page.as_of),
-        }
-
-    @get("/{number:str}", summary="One certificate, all revisions and events, each with its JWS")
-    async def get_certificate(self, number: FromPath[str]) -> dict[str, Any]:
-        stored = await services.require_certificate(number)
-        now = utc_now()
-        verdict = await services.verdict_for(number, at=now, now=now, stored=stored)
-        return services.certificate_document(stored, verdict)
-
-    @get("/{number:str}/verification", summary="The verdict as JSON")
-    async def verification(
-        self,
-        request: Request[Any, Any, Any],
-        number: FromPath[str],
-        at: FromQuery[str | None] = None,
-        min_level: FromQuery[str | None] = None,
-    ) -> Response[dict[str, Any]]:
-        now = utc_now()
-        instant = parse_at(at, field="at", now=now)
-        level = parse_min_level(min_level)
-        verdict = await services.verdict_for(number, at=instant, now=now, min_level=level)
-        if verdict.signature_valid:
-            # The page's view also compares the database's copies with the signed
-            # documents: a row changed without a signature must read the same
-            # here as on /v/{number} (signature_invalid), never valid.
-            service: VerificationService = request.app.state.verification
-            view = await service.view(verdict.number or number, at=instant, now=now)
-            if view is not None and not view.verdict.signature_valid:
-                verdict = dataclasses.replace(
-                    view.verdict, meets_min_level=None if level is None else False
-                )
-        return Response(
-            content=verdict.to_json(), status_code=404 if verdict.status == "not_found" else 200
-        )
 
     async def _write(
         self,
@@ -145,15 +43,14 @@ class CertificateController(Controller):
         principal: Principal,
         idempotency_key: str | None,
         write: Any,
+        answers: CertificateAnswers,
     ) -> Response[Any]:
         fingerprint = request_fingerprint(request.method, request.url.path, await request.body())
         scope = f"body:{principal.body_code}" if principal.body_code else "operator"
 
         async def run() -> tuple[int, Any]:
             stored = await write()
-            now = utc_now()
-            verdict = await services.verdict_for(stored.number, at=now, now=now, stored=stored)
-            return 201, services.certificate_document(stored, verdict)
+            return 201, await answers.document(stored.number, now=utc_now())
 
         status, body = await run_once(
             scope=scope, key=idempotency_key, fingerprint=fingerprint, write=run
@@ -173,6 +70,7 @@ class CertificateController(Controller):
         principal: NamedDependency[Principal],
         vault: NamedDependency[HostedKeyVault],
         settings: NamedDependency[Settings],
+        answers: NamedDependency[CertificateAnswers],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
         body_code = data.pop("body", None) if principal.is_operator else None
@@ -183,7 +81,8 @@ class CertificateController(Controller):
             request,
             principal,
             idempotency_key,
-            lambda: services.issue_certificate(data, body_code=body_code, ctx=ctx),
+            answers=answers,
+            write=lambda: services.issue_certificate(data, body_code=body_code, ctx=ctx),
         )
 
     @post(
@@ -200,6 +99,7 @@ class CertificateController(Controller):
         principal: NamedDependency[Principal],
         vault: NamedDependency[HostedKeyVault],
         settings: NamedDependency[Settings],
+        answers: NamedDependency[CertificateAnswers],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
         ctx = WriteContext(
@@ -209,7 +109,8 @@ class CertificateController(Controller):
             request,
             principal,
             idempotency_key,
-            lambda: services.add_revision(number, data, ctx=ctx),
+            answers=answers,
+            write=lambda: services.add_revision(number, data, ctx=ctx),
         )
 
     @post(
@@ -226,6 +127,7 @@ class CertificateController(Controller):
         principal: NamedDependency[Principal],
         vault: NamedDependency[HostedKeyVault],
         settings: NamedDependency[Settings],
+        answers: NamedDependency[CertificateAnswers],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
         ctx = WriteContext(
@@ -235,5 +137,6 @@ class CertificateController(Controller):
             request,
             principal,
             idempotency_key,
-            lambda: services.add_status_event(number, data, ctx=ctx),
+            answers=answers,
+            write=lambda: services.add_status_event(number, data, ctx=ctx),
         )

@@ -19,7 +19,7 @@ from typing import Any
 from registry.audit.services import audit_entry
 from registry.bodies.services import get_body, load_keyset
 from registry.bodies.tables import SigningKey
-from registry.certificates.services import certificate_columns
+from registry.certificates.columns import certificate_columns
 from registry.certificates.tables import Certificate, CertificateRevision
 from registry.db import is_unique_violation, write_transaction
 from registry.errors import ConflictError, FieldError, InvalidInputError

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from registry.audit.services import audit_entry
@@ -22,6 +22,7 @@ from registry.bodies.services import (
     load_keyset,
 )
 from registry.bodies.tables import SigningKey
+from registry.certificates.columns import certificate_columns
 from registry.certificates.tables import Certificate, CertificateRevision, StatusEvent
 from registry.db import unique_conflicts, write_transaction
 from registry.errors import (
@@ -31,12 +32,10 @@ from registry.errors import (
     NotFoundError,
 )
 from registry.principals import Principal
-from registry.search.text import search_columns
 from signing.documents import CertificatePayload, StatusEventPayload
 from signing.errors import (
     InvalidPayloadError,
     MalformedError,
-    SigningError,
     TransitionError,
     UnverifiedSignatureError,
 )
@@ -49,15 +48,10 @@ from signing.jws import (
     sign_compact,
 )
 from signing.keys import PrivateKey
-from signing.scheme import StarLevel
-from signing.status import EventStatus, check_new_event, check_new_revision
-from signing.verdict import SignedInput, Verdict, certificate_verdict, not_found_verdict
+from signing.status import check_new_event, check_new_revision, underlying_state
 
-#: Underlying states kept in `Certificate.status`; expiry is derived from dates.
-STORED_STATES = ("valid", "suspended", "revoked", "withdrawn")
 #: How far in the future a submitted `signed_at` may lie (clock skew).
 DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
-CST_OFFSET = timedelta(hours=8)
 
 
 @dataclass(frozen=True)
@@ -143,62 +137,6 @@ async def require_certificate(number: str) -> StoredCertificate:
     if stored is None:
         raise NotFoundError(f"no certificate with number {number.strip().upper()}")
     return stored
-
-
-# --- verdicts ---------------------------------------------------------------------
-
-
-async def verdict_for(
-    number: str,
-    *,
-    at: datetime,
-    now: datetime,
-    min_level: StarLevel | None = None,
-    stored: StoredCertificate | None = None,
-) -> Verdict:
-    """Verify every signed document of the certificate and fold its status at `at`."""
-    if stored is None:
-        stored = await load_certificate(number)
-    if stored is None:
-        return not_found_verdict(number.strip().upper(), at=at, now=now, min_level=min_level)
-    keys = await load_keyset(body_code=stored.row["body_code"])
-    return certificate_verdict(
-        revisions=[SignedInput(r["jws"], recorded_at=r["recorded_at"]) for r in stored.revisions],
-        events=[SignedInput(e["jws"], recorded_at=e["recorded_at"]) for e in stored.events],
-        keys=keys,
-        at=at,
-        now=now,
-        min_level=min_level,
-        number=stored.number,
-    )
-
-
-def certificate_document(stored: StoredCertificate, verdict: Verdict) -> dict[str, Any]:
-    """`GET /api/v1/certificates/{number}` (PRODUCT §4)."""
-    return {
-        "number": stored.number,
-        "status": verdict.status,
-        "body": stored.row["body_code"],
-        "certificate": stored_payload(stored.revisions[-1]["jws"]),
-        "revisions": [
-            {"revision": r["revision"], "kid": r["kid"], "jws": r["jws"]} for r in stored.revisions
-        ],
-        "events": [
-            {
-                "status": e["status"],
-                "effective_at": _instant(e["effective_at"]),
-                "recorded_at": _instant(e["recorded_at"]),
-                "reason": e["reason"],
-                "kid": e["kid"],
-                "jws": e["jws"],
-            }
-            for e in stored.events
-        ],
-    }
-
-
-def _instant(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 # --- accepting signed documents ---------------------------------------------------
@@ -293,35 +231,6 @@ def _body_code_for(principal: Principal, body_code: str | None) -> str:
 
 
 # --- issuing and revising ---------------------------------------------------------
-
-
-def certificate_columns(payload: CertificatePayload) -> dict[str, Any]:
-    """The `Certificate` columns that copy a revision's fields, by column name.
-
-    The one place that maps a signed payload to queryable columns: issuing,
-    revising and bulk import all use it.
-    """
-    return {
-        "holder_name": payload.holder.name,
-        "holder_name_en": payload.holder.name_en,
-        "uscc": payload.holder.uscc,
-        "province": payload.holder.uscc[2:4],
-        "level": payload.level.value,
-        "score": payload.score,
-        "scope_zh": payload.scope.zh,
-        "scope_en": payload.scope.en,
-        "issued_on": payload.issued_on,
-        "valid_from": payload.valid_from,
-        "valid_until": payload.valid_until,
-        "current_revision": payload.revision,
-        # The text as search reads it (issue 5): folded names and scope.
-        **search_columns(
-            holder_name=payload.holder.name,
-            holder_name_en=payload.holder.name_en,
-            scope_zh=payload.scope.zh,
-            scope_en=payload.scope.en,
-        ),
-    }
 
 
 async def _prepare_revision(
@@ -460,25 +369,6 @@ async def add_revision(
 # --- status events -----------------------------------------------------------------
 
 
-def underlying_state(events: Sequence[StatusEventPayload], at: datetime) -> str:
-    """valid, suspended, revoked or withdrawn by the events in effect at `at`.
-
-    The sequence is legal (checked on every write), so the last change in
-    (effective_at, recorded order) decides.
-    """
-    state = "valid"
-    for event in sorted(events, key=lambda e: e.effective_at):
-        if event.effective_at > at:
-            break
-        state = {
-            EventStatus.SUSPENDED: "suspended",
-            EventStatus.REINSTATED: "valid",
-            EventStatus.REVOKED: "revoked",
-            EventStatus.WITHDRAWN: "withdrawn",
-        }.get(event.status, state)
-    return state
-
-
 async def add_status_event(
     number: str, request: Mapping[str, Any], *, ctx: WriteContext
 ) -> StoredCertificate:
@@ -529,7 +419,7 @@ async def add_status_event(
         raise ConflictError(str(e)) from e
     key_id = await _key_id(kid)
     seq = stored.row["event_count"] + 1
-    new_state = underlying_state([*events, event], ctx.now)
+    new_state = underlying_state(stored.revision_payloads(), [*events, event], ctx.now).value
     async with write_transaction(Certificate._meta.db):
         with unique_conflicts(
             f"the status of {stored.number} was changed by someone else at the same time; "
@@ -572,15 +462,3 @@ async def add_status_event(
             kid=kid,
         )
     return await require_certificate(stored.number)
-
-
-# --- dates --------------------------------------------------------------------------
-# Listing and search: registry/search/services.py (issue 5).
-
-
-def today_cst(now: datetime) -> date:
-    return (now.astimezone(UTC) + CST_OFFSET).date()
-
-
-def signing_error_message(exc: SigningError) -> str:
-    return str(exc)

@@ -10,16 +10,16 @@ from typing import Any
 import click
 import httpx
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-from signing.documents import CertificatePayload, StatusEventPayload
 
 from registry.bodies import services as bodies
 from registry.bodies.services import HostedKeyVault
 from registry.certificates import importer, services
 from registry.certificates.services import WriteContext
-from registry.cli.context import fail, now, run_with_database
+from registry.cli.context import certificate_answer, fail, now, run_with_database
 from registry.errors import FieldError, InvalidInputError
 from registry.principals import Principal
 from registry.settings import Settings
+from signing.documents import CertificatePayload, StatusEventPayload
 from signing.errors import InvalidKeyError, InvalidPayloadError
 from signing.jws import CERTIFICATE_TYP, STATUS_TYP, sign_compact
 from signing.keys import PrivateKey
@@ -156,8 +156,7 @@ def cert_issue(
         body = await bodies.get_body(body_code)
         ctx = WriteContext(principal=Principal.cli(body_code=body_code), now=now(), vault=vault)
         stored = await services.issue_certificate(signed_request(body["name"]), ctx=ctx)
-        verdict = await services.verdict_for(stored.number, at=ctx.now, now=ctx.now, stored=stored)
-        return services.certificate_document(stored, verdict)
+        return await certificate_answer(stored.number, now=ctx.now)
 
     echo_certificate(run_with_database(work))
 
@@ -233,8 +232,7 @@ def cert_status(
         stored = await services.add_status_event(
             number, signed_request(body_code, stored.row["current_revision"]), ctx=ctx
         )
-        verdict = await services.verdict_for(number, at=ctx.now, now=ctx.now, stored=stored)
-        return services.certificate_document(stored, verdict)
+        return await certificate_answer(stored.number, now=ctx.now)
 
     echo_certificate(run_with_database(work))
 

@@ -6,14 +6,16 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
 from registry import db
 from registry.bodies.services import HostedKeyVault
+from registry.certificates.tables import Certificate
 from registry.errors import RegistryError
 from registry.settings import Settings
+from registry.verification.services import VerificationService
 
 T = TypeVar("T")
 
@@ -25,6 +27,16 @@ def fail(message: str, *, code: int = 1) -> NoReturn:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+async def certificate_answer(number: str, *, now: datetime) -> dict[str, Any]:
+    """The certificate as the read path gives it (`GET /api/v1/certificates/{number}`),
+    from the database `run_with_database` opened."""
+    service = VerificationService.for_engine(Certificate._meta.db)
+    try:
+        return await service.document(number, now=now)
+    finally:
+        service.close()
 
 
 def run_with_database(work: Callable[[Settings, HostedKeyVault], Awaitable[T]]) -> T:

@@ -2,8 +2,8 @@
 
 Server-rendered, complete without JavaScript, in Chinese or English
 (registry/verification/i18n.py, gettext domain `search`). The JSON search is
-`GET /api/v1/certificates` (registry/certificates/controllers.py); both call
-`registry.search.services`.
+`GET /api/v1/certificates` (`CertificateSearchController`); both call
+`registry.search.services`, whose results come from the read path.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from litestar import Controller, MediaType, Request, get
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import Template
 
@@ -21,12 +22,14 @@ from registry.dependencies import utc_now
 from registry.errors import InvalidInputError
 from registry.search import services
 from registry.search.services import CountsCache
+from registry.settings import Settings
 from registry.verification.i18n import current_language
+from registry.verification.services import VerificationService
 from signing.identifiers import PROVINCES
 from signing.instants import CST, format_instant
 from signing.scheme import StarLevel
 
-__all__ = ["SearchPages"]
+__all__ = ["CertificateSearchController", "SearchPages"]
 
 #: GB/T 2260 provinces in English, for the English page's province filter.
 PROVINCES_EN: Final = {
@@ -52,6 +55,11 @@ def _counts(state: State) -> CountsCache:
         cache = state.search_counts = CountsCache()
     assert isinstance(cache, CountsCache)
     return cache
+
+
+def _read_path(request: Request[Any, Any, Any]) -> VerificationService:
+    service: VerificationService = request.app.state.verification
+    return service
 
 
 def province_name(code: str) -> str:
@@ -113,7 +121,9 @@ class SearchPages(Controller):
     async def home(self, request: Request[Any, Any, Any]) -> Template:
         now = utc_now()
         counts = await _counts(request.app.state).get(now=now)
-        changes = await services.latest_status_changes(limit=10)
+        changes = await services.latest_status_changes(
+            read_path=_read_path(request), now=now, limit=10
+        )
         return Template(
             "search/home.html",
             context={
@@ -127,6 +137,7 @@ class SearchPages(Controller):
     @get("/search", media_type=MediaType.HTML, name="search")
     async def search(
         self,
+        request: Request[Any, Any, Any],
         q: Text = None,
         level: Text = None,
         status: Text = None,
@@ -156,7 +167,7 @@ class SearchPages(Controller):
                 cursor=page,
                 now=utc_now(),
             )
-            result = await services.search(query, public_url="")
+            result = await services.search(query, read_path=_read_path(request), public_url="")
         except InvalidInputError as e:
             # The form again, with what to fix (PRODUCT §4: bad input is 4xx).
             return Template(
@@ -195,3 +206,71 @@ class SearchPages(Controller):
             context={**_page_context(), "bodies": bodies, "counts": counts},
             headers=PAGE_HEADERS,
         )
+
+
+class CertificateSearchController(Controller):
+    """`GET /api/v1/certificates`: the search as JSON (the writes on the same path are
+    `registry.certificates.controllers`)."""
+
+    path = "/api/v1/certificates"
+    tags = ["certificates"]
+
+    @get(
+        "/",
+        summary="Search certificates",
+        description="A query over holder names (Chinese and English), scope, certificate "
+        "number and USCC, with filters; ranked by relevance, then name (docs/search.md).",
+    )
+    async def list_certificates(
+        self,
+        request: Request[Any, Any, Any],
+        settings: NamedDependency[Settings],
+        q: Annotated[
+            str | None,
+            QueryParameter(
+                description="at most 200 characters: every space-separated term is found as "
+                "a literal substring of the names, scope, number or USCC (any case or width)"
+            ),
+        ] = None,
+        body_code: Annotated[
+            str | None, QueryParameter(name="body", description="a certification body's code")
+        ] = None,
+        level: Annotated[
+            str | None, QueryParameter(description="five_star, four_star, three_star, compliant")
+        ] = None,
+        status: Annotated[
+            str | None, QueryParameter(description="as of now, or on valid_on")
+        ] = None,
+        province: Annotated[
+            str | None, QueryParameter(description="two-digit GB/T 2260 code (USCC characters 3-4)")
+        ] = None,
+        valid_on: Annotated[
+            str | None,
+            QueryParameter(description="RFC 3339 instant or YYYY-MM-DD (00:00 CST): status then"),
+        ] = None,
+        limit: Annotated[
+            str | None, QueryParameter(description="an integer from 1 to 100 (default 20)")
+        ] = None,
+        cursor: Annotated[
+            str | None, QueryParameter(description="next_cursor of the previous page")
+        ] = None,
+    ) -> dict[str, Any]:
+        query = services.parse_search(
+            q=q,
+            level=level,
+            status=status,
+            body=body_code,
+            province=province,
+            valid_on=valid_on,
+            limit=limit,
+            cursor=cursor,
+            now=utc_now(),
+        )
+        page = await services.search(
+            query, read_path=_read_path(request), public_url=settings.public_url
+        )
+        return {
+            "items": page.items,
+            "next_cursor": page.next_cursor,
+            "as_of": format_instant(page.as_of),
+        }

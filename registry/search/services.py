@@ -51,8 +51,7 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 from piccolo.engine.base import Engine
@@ -69,9 +68,11 @@ from registry.search.text import (
     is_ascii_free,
     split_terms,
 )
+from registry.verification.judging import Reading
+from registry.verification.services import VerificationService
 from signing.errors import MalformedError
 from signing.identifiers import PROVINCES
-from signing.instants import parse_instant
+from signing.instants import day_in_cst, parse_instant
 from signing.scheme import StarLevel
 from signing.status import CertificateStatus
 
@@ -103,9 +104,6 @@ LEVELS: Final = tuple(
     level.value for level in sorted(StarLevel, key=lambda lv: lv.rank, reverse=True)
 )
 STATUSES: Final = tuple(status.value for status in CertificateStatus)
-#: Stored states (`Certificate.status`); expired and not yet valid come from dates.
-_STATES: Final = ("valid", "suspended", "revoked", "withdrawn")
-_CST: Final = timedelta(hours=8)
 _IDENTIFIER: Final = re.compile(r"[a-z0-9-]{6,40}")
 _IDENTS_SQL: Final = "lower(c.number) || ' ' || lower(c.uscc)"
 
@@ -165,7 +163,7 @@ class SearchQuery:
     @property
     def as_of_date(self) -> date:
         """The calendar day in China Standard Time that dates are compared with (§1)."""
-        return (self.as_of.astimezone(UTC) + _CST).date()
+        return day_in_cst(self.as_of)
 
     @property
     def reads_history(self) -> bool:
@@ -832,44 +830,55 @@ _PLANNER_DEFAULT: Final = (
     "set_config('enable_bitmapscan', 'on', true), set_config('enable_sort', 'on', true)"
 )
 
-_COLUMNS: Final = (
-    "c.number, c.holder_name, c.holder_name_en, c.uscc, c.province, c.level, c.score, "
-    "c.valid_from, c.valid_until, b.code AS body_code"
-)
 
+def _item(
+    reading: Reading, tier: Tier, query: SearchQuery, public_url: str
+) -> dict[str, Any] | None:
+    """A result from the certificate's signed documents, or None when it no longer fits.
 
-def _derived_status(row: dict[str, Any], day: date) -> str:
-    state = str(row["state"])
-    if state in ("revoked", "withdrawn"):
-        return state
-    if day > _as_date(row["valid_until"]):
-        return CertificateStatus.EXPIRED.value
-    if day < _as_date(row["valid_from"]):
-        return CertificateStatus.NOT_YET_VALID.value
-    return state
-
-
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
-def _item(row: dict[str, Any], tier: Tier, day: date, public_url: str) -> dict[str, Any]:
-    number = str(row["number"])
-    return {
+    The row was found by its copies; the answer is re-derived (docs/search.md):
+    a certificate whose signatures or copies do not hold is shown as
+    `signature_invalid` (or `malformed`) with nothing of its content; one whose
+    signed answer at `as_of` is not the level or status filtered for (the
+    revision in force then may have another level) is left out.
+    """
+    number = reading.number
+    verdict = reading.verdict
+    certificate = verdict.certificate
+    item: dict[str, Any] = {
         "number": number,
-        "holder_name": row["holder_name"],
-        "holder_name_en": row["holder_name_en"],
-        "uscc": row["uscc"],
-        "province": row["province"],
-        "level": row["level"],
-        "score": float(Decimal(str(row["score"]))),
-        "status": _derived_status(row, day),
-        "valid_from": _as_date(row["valid_from"]).isoformat(),
-        "valid_until": _as_date(row["valid_until"]).isoformat(),
-        "body": row["body_code"],
+        "holder_name": None,
+        "holder_name_en": None,
+        "uscc": None,
+        "province": None,
+        "level": None,
+        "score": None,
+        "status": verdict.status.value,
+        "valid_from": None,
+        "valid_until": None,
+        "body": None,
         "match": tier.match,
         "url": f"{public_url}/v/{number}",
     }
+    if certificate is None:
+        return item
+    if (query.status and verdict.status.value != query.status) or (
+        query.level and certificate.level.value != query.level
+    ):
+        return None
+    holder = certificate.holder
+    item.update(
+        holder_name=holder.name,
+        holder_name_en=holder.name_en,
+        uscc=holder.uscc,
+        province=holder.uscc[2:4],
+        level=certificate.level.value,
+        score=float(certificate.score),
+        valid_from=certificate.valid_from.isoformat(),
+        valid_until=certificate.valid_until.isoformat(),
+        body=certificate.issuer.code,
+    )
+    return item
 
 
 async def _body_id(engine: Engine[Any], code: str) -> int:
@@ -884,8 +893,14 @@ async def _body_id(engine: Engine[Any], code: str) -> int:
     return int(rows[0]["id"])
 
 
-async def search(query: SearchQuery, *, public_url: str = "") -> SearchPage:
-    """One page of results for a parsed query (see the module docstring)."""
+async def search(
+    query: SearchQuery, *, read_path: VerificationService, public_url: str = ""
+) -> SearchPage:
+    """One page of results for a parsed query (see the module docstring).
+
+    The indexes find the candidates; every result shown comes from the
+    certificate's signed documents through the read path (`_item`).
+    """
     engine: Engine[Any] = Certificate._meta.db
     # One read transaction: every tier sees the same snapshot (and, on
     # SQLite, one connection serves them all).
@@ -901,20 +916,19 @@ async def search(query: SearchQuery, *, public_url: str = "") -> SearchPage:
             if need <= 0:
                 break
             found += [(tier, hit) for hit in await dialect.hits(tier, need)]
-        page = found[: query.limit]
-        rows: dict[Any, dict[str, Any]] = {}
-        if page:
-            ids = [hit["rid"] for _, hit in page]
-            fetched = await dialect.rows(
-                f"SELECT {dialect.row_id} AS rid, {_COLUMNS}, {{}} AS state FROM certificate c "  # noqa: S608 - names from this module
-                "JOIN certification_body b ON b.id = c.body "
-                f"WHERE {dialect.row_id} IN ({', '.join('{}' for _ in ids)})",
-                _state_sql(query),
-                *ids,
-            )
-            rows = {row["rid"]: row for row in fetched}
-    day = query.as_of_date
-    items = [_item(rows[hit["rid"]], tier, day, public_url) for tier, hit in page]
+    page = found[: query.limit]
+    readings = {
+        r.number: r
+        for r in await read_path.readings(
+            numbers=[str(hit["number"]) for _, hit in page], at=query.as_of, now=query.now
+        )
+    }
+    items = []
+    for tier, hit in page:
+        reading = readings.get(str(hit["number"]))
+        item = None if reading is None else _item(reading, tier, query, public_url)
+        if item is not None:
+            items.append(item)
     next_cursor = None
     if len(found) > query.limit:
         tier, hit = page[-1]
@@ -966,7 +980,7 @@ class Counts:
 async def count_certificates(*, now: datetime) -> Counts:
     """Certificates by body, level and status now: one pass over a covering index."""
     engine: Engine[Any] = Certificate._meta.db
-    day = (now.astimezone(UTC) + _CST).date()
+    day = day_in_cst(now)
     # The (name, number) index holds body, level, status and the dates, and is
     # smaller than the table; SQLite would rather read the body index and the
     # table (twice the time).
@@ -1027,20 +1041,64 @@ class CountsCache:
             log.exception("counting certificates for the home page failed")
 
 
-async def latest_status_changes(*, limit: int = 10) -> list[dict[str, Any]]:
-    """The last status events recorded (newest first), with their certificates."""
+async def latest_status_changes(
+    *, read_path: VerificationService, now: datetime, limit: int = 10
+) -> list[dict[str, Any]]:
+    """The last status events recorded (newest first), as their signed documents say.
+
+    The event rows only find which events are the latest; what each line says
+    (the change, when it took effect, the holder) is read from the verified
+    documents. A certificate whose documents or copies do not hold is listed
+    with the status `signature_invalid` and nothing of its content.
+    """
     engine: Engine[Any] = Certificate._meta.db
-    rows: list[dict[str, Any]] = await engine.run_querystring(
+    rows = await engine.run_querystring(
         _sql(
-            "SELECT e.status AS event, e.effective_at AS effective_at, "
-            "e.recorded_at AS recorded_at, c.number AS number, c.holder_name AS holder_name, "
-            "c.holder_name_en AS holder_name_en, c.level AS level "
-            "FROM status_event e JOIN certificate c ON c.id = e.certificate "
+            "SELECT c.number AS number, e.seq AS seq FROM status_event e "
+            "JOIN certificate c ON c.id = e.certificate "
             "ORDER BY e.recorded_at DESC, e.id DESC LIMIT {}",
             limit,
         )
     )
-    return rows
+    readings = {
+        r.number: r
+        for r in await read_path.readings(
+            numbers=[str(row["number"]) for row in rows], at=now, now=now
+        )
+    }
+    changes: list[dict[str, Any]] = []
+    for row in rows:
+        reading = readings.get(str(row["number"]))
+        if reading is None or reading.snapshot is None:
+            continue
+        stored = [e.seq for e in reading.snapshot.events]
+        seq = int(row["seq"])
+        if reading.verdict.certificate is None or seq not in stored:
+            changes.append(
+                {
+                    "number": reading.number,
+                    "status": reading.verdict.status.value,
+                    "event": None,
+                    "recorded_at": None,
+                }
+            )
+            continue
+        index = stored.index(seq)
+        event = reading.events[index]
+        holder = reading.revisions[-1].holder
+        changes.append(
+            {
+                "number": reading.number,
+                "status": reading.verdict.status.value,
+                "event": event.status.value,
+                "effective_at": event.effective_at,
+                "recorded_at": reading.snapshot.events[index].recorded_at,
+                "holder_name": holder.name,
+                "holder_name_en": holder.name_en,
+                "level": reading.revisions[-1].level.value,
+            }
+        )
+    return changes
 
 
 async def body_choices() -> list[dict[str, Any]]:

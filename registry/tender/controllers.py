@@ -36,8 +36,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Template
 
 from registry.bodies.services import HostedKeyVault
-from registry.certificates.controllers import parse_min_level
-from registry.dependencies import parse_at, utc_now
+from registry.dependencies import parse_at, parse_min_level, utc_now
 from registry.errors import (
     FieldError,
     InvalidInputError,
@@ -48,6 +47,7 @@ from registry.marks.render import build_qr
 from registry.settings import Settings
 from registry.tender import services
 from registry.tender.services import MAX_ITEMS, ReceiptCheck, SignedReceipt
+from registry.verification.services import VerificationService
 from signing.errors import MalformedError
 from signing.instants import CST, parse_instant
 from signing.scheme import StarLevel
@@ -132,6 +132,11 @@ def _min_level_param(value: object, problems: _Problems) -> StarLevel | None:
         return None
 
 
+def _read_path(request: Request[Any, Any, Any]) -> VerificationService:
+    service: VerificationService = request.app.state.verification
+    return service
+
+
 def receipt_url(settings: Settings, rid: str) -> str:
     """Where a receipt is checked: what its printed QR code holds."""
     return f"{settings.public_url}/verify/receipts/{rid}"
@@ -157,6 +162,7 @@ class VerificationController(Controller):
     )
     async def verify_many(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[Any],
         vault: NamedDependency[HostedKeyVault],
         settings: NamedDependency[Settings],
@@ -179,16 +185,22 @@ class VerificationController(Controller):
                     errors=[FieldError(name, "unknown member") for name in unknown],
                 )
             )
-        request: services.ItemsRequest | None = None
+        items_request: services.ItemsRequest | None = None
         try:
-            request = services.parse_items_request(data.get("items"))
+            items_request = services.parse_items_request(data.get("items"))
         except InvalidInputError as e:
             # The items' problems first: they are what most needs fixing.
             problems.details.insert(0, e.detail)
             problems.errors[:0] = e.errors
         problems.raise_if_any()
-        assert request is not None
-        results = await services.verify_items(request.items, at=as_of, now=now, min_level=min_level)
+        assert items_request is not None
+        results = await services.verify_items(
+            items_request.items,
+            read_path=_read_path(request),
+            at=as_of,
+            now=now,
+            min_level=min_level,
+        )
         receipt = await services.sign_receipt(
             services.request_record(
                 items=[str(i).strip() for i in data["items"]],
@@ -207,7 +219,7 @@ class VerificationController(Controller):
             "results": [r.to_json() for r in results],
             "duplicates": [
                 {"index": index, "item": item.value, "same_as": first}
-                for index, item, first in request.duplicates
+                for index, item, first in items_request.duplicates
             ],
             "receipt": receipt.jws,
             "receipt_id": receipt.id,
@@ -375,7 +387,9 @@ class TenderPages(Controller):
             parsed = services.parse_rows(rows)
         except InvalidInputError as e:
             return Template("tender/verify.html", context={**keep, "problem": e}, status_code=422)
-        results = await services.verify_items(parsed.items, at=as_of, now=now, min_level=min_level)
+        results = await services.verify_items(
+            parsed.items, read_path=_read_path(request), at=as_of, now=now, min_level=min_level
+        )
         extra: dict[str, Any] = {}
         if upload is not None:
             extra["file"] = upload[0][:200]

@@ -24,7 +24,7 @@ import csv
 import hashlib
 import io
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
@@ -35,9 +35,9 @@ from registry.bodies.services import (
     ensure_registry_key,
     load_keyset,
 )
-from registry.certificates.tables import Certificate, CertificateRevision, StatusEvent
 from registry.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from registry.tender.tables import VerificationReceipt
+from registry.verification.services import VerificationService
 from signing.documents import ReceiptPayload
 from signing.errors import MalformedError
 from signing.identifiers import (
@@ -51,10 +51,8 @@ from signing.jws import MAX_TOKEN_LENGTH, RECEIPT_TYP, CompactJWS, open_signed, 
 from signing.keys import PrivateKey
 from signing.scheme import StarLevel
 from signing.verdict import (
-    SignedInput,
     Verdict,
     VerdictStatus,
-    certificate_verdict,
     document_verdict,
     failed_verdict,
     not_found_verdict,
@@ -497,83 +495,44 @@ def _no_certificate_for(
     )
 
 
-@dataclass
-class _Documents:
-    row: dict[str, Any]
-    revisions: list[SignedInput] = field(default_factory=list)
-    events: list[SignedInput] = field(default_factory=list)
-
-
-async def _load_documents(items: Sequence[Item]) -> list[_Documents]:
-    """Every certificate the items name, with its signed documents, in four queries."""
-    # Every item may be a certificate number, a USCC-shaped one included (classify_item).
-    numbers = sorted({i.value for i in items})
-    usccs = sorted({i.value for i in items if i.kind is ItemKind.USCC})
-    columns = (Certificate.id, Certificate.number, Certificate.uscc)
-    rows: dict[Any, dict[str, Any]] = {}
-    if numbers:
-        for row in await Certificate.select(*columns).where(Certificate.number.is_in(numbers)):
-            rows[row["id"]] = row
-    if usccs:
-        for row in await Certificate.select(*columns).where(Certificate.uscc.is_in(usccs)):
-            rows[row["id"]] = row
-    if not rows:
-        return []
-    documents = {key: _Documents(row) for key, row in rows.items()}
-    ids = list(documents)
-    revisions = (
-        await CertificateRevision.select(
-            CertificateRevision.certificate,
-            CertificateRevision.jws,
-            CertificateRevision.recorded_at,
-        )
-        .where(CertificateRevision.certificate.is_in(ids))
-        .order_by(CertificateRevision.certificate, CertificateRevision.revision)
-    )
-    for r in revisions:
-        documents[r["certificate"]].revisions.append(
-            SignedInput(r["jws"], recorded_at=r["recorded_at"])
-        )
-    # certificate_verdict takes the events in the order the registry recorded them.
-    events = (
-        await StatusEvent.select(StatusEvent.certificate, StatusEvent.jws, StatusEvent.recorded_at)
-        .where(StatusEvent.certificate.is_in(ids))
-        .order_by(StatusEvent.certificate, StatusEvent.seq)
-    )
-    for e in events:
-        documents[e["certificate"]].events.append(
-            SignedInput(e["jws"], recorded_at=e["recorded_at"])
-        )
-    return list(documents.values())
-
-
 async def verify_items(
-    items: Sequence[Item], *, at: datetime, now: datetime, min_level: StarLevel | None
+    items: Sequence[Item],
+    *,
+    read_path: VerificationService,
+    at: datetime,
+    now: datetime,
+    min_level: StarLevel | None,
 ) -> list[ItemResult]:
     """The verdicts on every item at ``at``, in the order of ``items``.
 
-    Each certificate's signatures are checked against the registry's keys
-    (loaded once) and its status folded at ``at``, exactly as
-    `registry.certificates.services.verdict_for` does for one. A number nobody
-    issued gets the ``not_found`` verdict; so does a USCC without certificates.
-    A USCC's certificates are listed by number.
+    Every certificate the items name comes through the one read path, in one
+    query whatever their number: signatures checked, status folded at ``at``,
+    copies compared with the signed payloads. A USCC stands for the
+    certificates whose *signed* holder has that USCC: the USCC column only
+    finds candidates, so a certificate filed under a USCC that its signed
+    documents do not name is no answer for it (and is `signature_invalid`
+    when asked for by number). A number nobody issued gets the ``not_found``
+    verdict; so does a USCC without certificates. A USCC's certificates are
+    listed by number.
     """
-    documents = await _load_documents(items)
-    keys = await load_keyset()
-    by_number: dict[str, Verdict] = {}
+    # Every item may be a certificate number, a USCC-shaped one included (classify_item).
+    readings = await read_path.readings(
+        numbers={i.value for i in items},
+        usccs={i.value for i in items if i.kind is ItemKind.USCC},
+        at=at,
+        now=now,
+        min_level=min_level,
+    )
+    by_number = {r.number: r.verdict for r in readings}
     by_uscc: dict[str, list[Verdict]] = {}
-    for doc in sorted(documents, key=lambda d: str(d.row["number"])):
-        verdict = certificate_verdict(
-            revisions=doc.revisions,
-            events=doc.events,
-            keys=keys,
-            at=at,
-            now=now,
-            min_level=min_level,
-            number=doc.row["number"],
-        )
-        by_number[doc.row["number"]] = verdict
-        by_uscc.setdefault(doc.row["uscc"], []).append(verdict)
+    for reading in readings:
+        # The signed USCC when the documents verify; when they do not, the copy
+        # found it and the answer is a failed verdict, never a green one.
+        uscc = reading.signed_uscc
+        if uscc is None and reading.snapshot is not None:
+            uscc = str(reading.snapshot.row["uscc"])
+        if uscc is not None:
+            by_uscc.setdefault(uscc, []).append(reading.verdict)
     results = []
     for item in items:
         verdicts: list[Verdict]
@@ -661,6 +620,8 @@ async def sign_receipt(
         )
     rid = receipt_id(token)
     items = request.get("items")
+    # The same request in the same second signs the same bytes, so the same id:
+    # keeping it once is keeping it.
     await VerificationReceipt.insert(
         VerificationReceipt(
             id=rid,
@@ -669,7 +630,7 @@ async def sign_receipt(
             checked_at=now,
             item_count=len(items) if isinstance(items, list) else len(results),
         )
-    )
+    ).on_conflict(target=VerificationReceipt.id, action="DO NOTHING")
     return SignedReceipt(id=rid, jws=token, payload=payload)
 
 

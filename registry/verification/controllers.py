@@ -18,12 +18,12 @@ from typing import Annotated, Any, Final
 
 from jinja2 import Environment
 from litestar import Controller, Litestar, MediaType, Request, Response, get
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 from markupsafe import Markup
 from piccolo.engine.base import Engine
 
-from registry.dependencies import parse_at, utc_now
+from registry.dependencies import parse_at, parse_min_level, utc_now
 from registry.errors import FieldError, InvalidInputError, NotFoundError
 from registry.marks.render import DEFAULT_DPI, DEFAULT_SIZE_MM, MarkFormat
 from registry.settings import Settings
@@ -39,7 +39,12 @@ from registry.verification.services import (
 from signing.instants import CST, format_instant
 from signing.status import SURVEILLANCE_OVERDUE
 
-__all__ = ["VerificationPageController", "parse_mark_size", "verification_lifespan"]
+__all__ = [
+    "CertificateReadController",
+    "VerificationPageController",
+    "parse_mark_size",
+    "verification_lifespan",
+]
 
 #: (CSS class, icon) of each verdict: colour, icon and words say it together.
 _LOOK: Final = {
@@ -419,3 +424,35 @@ class VerificationPageController(Controller):
         self, request: Request[Any, Any, Any], number: FromPath[str], size_mm: SizeMm = None
     ) -> Response[bytes]:
         return await self._mark(request, number, "svg", size_mm, None)
+
+
+class CertificateReadController(Controller):
+    """`GET /api/v1/certificates/{number}` and its `/verification`: the read side's API.
+
+    The writes on the same resource are `registry.certificates.controllers`.
+    """
+
+    path = "/api/v1/certificates"
+    tags = ["certificates"]
+
+    @get("/{number:str}", summary="One certificate, all revisions and events, each with its JWS")
+    async def get_certificate(
+        self, request: Request[Any, Any, Any], number: FromPath[str]
+    ) -> dict[str, Any]:
+        return await _service(request).document(number, now=utc_now())
+
+    @get("/{number:str}/verification", summary="The verdict as JSON")
+    async def verification(
+        self,
+        request: Request[Any, Any, Any],
+        number: FromPath[str],
+        at: Annotated[str | None, QueryParameter(description=AT_DESCRIPTION)] = None,
+        min_level: FromQuery[str | None] = None,
+    ) -> Response[dict[str, Any]]:
+        now = utc_now()
+        instant = parse_at(at, field="at", now=now)
+        level = parse_min_level(min_level)
+        verdict = await _service(request).verdict(number, at=instant, now=now, min_level=level)
+        return Response(
+            content=verdict.to_json(), status_code=404 if verdict.status == "not_found" else 200
+        )

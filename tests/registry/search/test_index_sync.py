@@ -21,6 +21,7 @@ from registry.certificates.importer import import_certificates
 from registry.principals import Principal
 from registry.search import services
 from registry.settings import Settings
+from registry.verification.services import VerificationService
 from tests.factories import certificate_fields, make_body, uscc
 
 
@@ -190,9 +191,16 @@ def test_migration_indexes_certificates_written_before_it(
                 assert result.success, result.message
                 now = datetime.now(UTC)
                 results = []
+                # The rows were written without signatures: found by the index,
+                # never answered green by the read path (no signed revision: malformed).
+                read_path = VerificationService.for_engine(fresh)
                 for q in ("海尔", "海尔智家", "HAIER", "海川", "维修"):
-                    page = await services.search(services.parse_search(q=q, now=now))
+                    page = await services.search(
+                        services.parse_search(q=q, now=now), read_path=read_path
+                    )
                     results.append(",".join(i["number"] for i in page.items))
+                    assert {i["status"] for i in page.items} <= {"signature_invalid", "malformed"}
+                read_path.close()
                 return results
             finally:
                 await db.stop(fresh)

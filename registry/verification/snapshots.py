@@ -1,0 +1,361 @@
+"""Loading what the registry holds about certificates: one *snapshot* each.
+
+A snapshot is one JSON text made by one query: the certificate row (the
+copies that lists and filters use) and its body's code, every revision and
+status event (the exact JWS texts, in order, with the time the registry
+recorded them) and the body's keys. The same text, parsed once by
+`Snapshot.parse`, feeds every answer (`registry.verification.judging`); it
+is also the key of the page's caches, since a changed row changes the text.
+
+Two ways in, one query shape:
+
+* `SnapshotReader.read(number)`: one certificate, for the verification page
+  and the APIs about one certificate. On SQLite a long-lived read-only
+  connection per thread with the standard library's `sqlite3` (Piccolo's
+  engine opens a connection for every query, NOTES.md), and snapshots are
+  kept while `PRAGMA data_version` says no one has committed since.
+* `SnapshotReader.read_many(numbers=, usccs=)`: many certificates in one
+  query (bulk checks, search results, feeds), found by number or by the
+  USCC copy column. Finding is all a copy does: the judge decides.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final, Protocol
+
+import anyio.to_thread
+from piccolo.engine.base import Engine
+from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.querystring import QueryString
+
+from registry.bodies.services import key_record_from_row
+from signing.errors import InvalidKeyError
+from signing.jwks import KeySet
+
+__all__ = [
+    "COPIED_COLUMNS",
+    "PiccoloSnapshotReader",
+    "SQLiteSnapshotReader",
+    "Snapshot",
+    "SnapshotReader",
+    "StoredEvent",
+    "StoredRevision",
+    "reader_for",
+]
+
+#: The certificate row's copies of signed fields (`certificate_columns`).
+COPIED_COLUMNS: Final = (
+    "holder_name",
+    "holder_name_en",
+    "uscc",
+    "province",
+    "level",
+    "score",
+    "scope_zh",
+    "scope_en",
+    "issued_on",
+    "valid_from",
+    "valid_until",
+    "current_revision",
+    "name_key",
+    "name_en_key",
+    "scope_key",
+)
+#: Snapshot texts kept per thread while the database is unchanged (a few KB each).
+SNAPSHOTS_PER_THREAD: Final = 2048
+
+_ROW_MEMBERS: Final = ", ".join(
+    f"'{column}', c.{column}" for column in (*COPIED_COLUMNS, "status", "event_count")
+)
+
+# One query, one JSON text per certificate. The order of the members is fixed,
+# so the same rows always give the same text. WHERE is filled in per use.
+_SQLITE_SNAPSHOT: Final = f"""
+SELECT json_object(
+  'certificate', json_object('number', c.number, 'body_code', b.code, {_ROW_MEMBERS}),
+  'revisions', json((SELECT json_group_array(json_array(r.revision, r.jws, r.recorded_at))
+                     FROM (SELECT revision, jws, recorded_at FROM certificate_revision
+                           WHERE certificate = c.id ORDER BY revision) AS r)),
+  'events', json((SELECT json_group_array(
+                    json_array(e.seq, e.status, e.effective_at, e.reason, e.jws, e.recorded_at))
+                  FROM (SELECT seq, status, effective_at, reason, jws, recorded_at
+                        FROM status_event WHERE certificate = c.id ORDER BY seq) AS e)),
+  'keys', json((SELECT json_group_array(json_array(
+                  k.kid, k.public_jwk, k.not_before, k.not_after, k.state, k.compromised_at))
+                FROM (SELECT kid, public_jwk, not_before, not_after, state, compromised_at
+                      FROM signing_key WHERE body = c.body ORDER BY id) AS k))
+) AS snapshot
+FROM certificate AS c JOIN certification_body AS b ON b.id = c.body
+WHERE """  # noqa: S608 - column names from this module
+
+_POSTGRES_SNAPSHOT: Final = f"""
+SELECT json_build_object(
+  'certificate', json_build_object('number', c.number, 'body_code', b.code, {_ROW_MEMBERS}),
+  'revisions', coalesce((SELECT json_agg(json_build_array(r.revision, r.jws, r.recorded_at)
+                                         ORDER BY r.revision)
+                         FROM certificate_revision AS r WHERE r.certificate = c.id), '[]'::json),
+  'events', coalesce((SELECT json_agg(json_build_array(
+                                e.seq, e.status, e.effective_at, e.reason, e.jws, e.recorded_at)
+                              ORDER BY e.seq)
+                      FROM status_event AS e WHERE e.certificate = c.id), '[]'::json),
+  'keys', coalesce((SELECT json_agg(json_build_array(
+                              k.kid, k.public_jwk, k.not_before, k.not_after, k.state,
+                              k.compromised_at) ORDER BY k.id)
+                    FROM signing_key AS k WHERE k.body = c.body), '[]'::json)
+)::text AS snapshot
+FROM certificate AS c JOIN certification_body AS b ON b.id = c.body
+WHERE """  # noqa: S608 - column names from this module
+
+
+def _instant(value: Any) -> datetime:
+    """A timestamp as SQLite (text) or PostgreSQL (ISO JSON) gives it, aware.
+
+    Raises:
+        ValueError: not a timestamp with an offset.
+    """
+    parsed = datetime.fromisoformat(str(value))
+    if parsed.tzinfo is None:
+        raise ValueError(f"timestamp without offset: {value!r}")
+    return parsed
+
+
+def _optional_instant(value: Any) -> datetime | None:
+    return None if value is None else _instant(value)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRevision:
+    """A revision row: its number (a copy), the JWS as signed, when it was recorded."""
+
+    revision: int
+    jws: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """A status event row: the copies of its payload, the JWS, when it was recorded."""
+
+    seq: int
+    status: str
+    effective_at: datetime
+    reason: str | None
+    jws: str
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What the database holds about one certificate, parsed from its snapshot text."""
+
+    #: The text as read: the cache key of everything derived from it.
+    text: str
+    number: str
+    body_code: str
+    #: The copy columns (`COPIED_COLUMNS`) and `status`, `event_count`, as stored.
+    row: dict[str, Any]
+    revisions: tuple[StoredRevision, ...]
+    #: In the order the registry recorded them (seq).
+    events: tuple[StoredEvent, ...]
+    #: The body's keys; empty when a key row is damaged (it vouches for nothing).
+    keys: KeySet
+
+    @classmethod
+    def parse(cls, text: str) -> Snapshot:
+        """Read a snapshot text.
+
+        Raises:
+            ValueError, TypeError, KeyError: a stored row cannot be read at all
+                (a timestamp without offset, a missing member).
+        """
+        data = json.loads(text)
+        row = data["certificate"]
+        body_code = str(row["body_code"])
+        try:
+            keys = KeySet.of(
+                *(
+                    key_record_from_row(
+                        {
+                            "public_jwk": public_jwk,
+                            "not_before": _instant(not_before),
+                            "not_after": _optional_instant(not_after),
+                            "state": state,
+                            "compromised_at": _optional_instant(compromised_at),
+                        },
+                        body_code,
+                    )
+                    for _, public_jwk, not_before, not_after, state, compromised_at in data["keys"]
+                )
+            )
+        except InvalidKeyError:
+            keys = KeySet.of()
+        return cls(
+            text=text,
+            number=str(row["number"]),
+            body_code=body_code,
+            row=row,
+            revisions=tuple(
+                StoredRevision(int(revision), str(jws), _instant(recorded_at))
+                for revision, jws, recorded_at in data["revisions"]
+            ),
+            events=tuple(
+                StoredEvent(
+                    int(seq),
+                    str(status),
+                    _instant(effective_at),
+                    reason,
+                    str(jws),
+                    _instant(recorded_at),
+                )
+                for seq, status, effective_at, reason, jws, recorded_at in data["events"]
+            ),
+            keys=keys,
+        )
+
+
+class SnapshotReader(Protocol):
+    async def read(self, number: str) -> str | None:
+        """The snapshot text of certificate `number` (canonical), or None."""
+
+    async def read_many(
+        self, *, numbers: Collection[str] = (), usccs: Collection[str] = ()
+    ) -> list[str]:
+        """The snapshot texts of the certificates with these numbers or USCC copies."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+def _where_many(numbers: Sequence[str], usccs: Sequence[str], mark: str) -> str:
+    parts = []
+    if numbers:
+        parts.append(f"c.number IN ({', '.join(mark for _ in numbers)})")
+    if usccs:
+        parts.append(f"c.uscc IN ({', '.join(mark for _ in usccs)})")
+    return " OR ".join(parts)
+
+
+class _ThreadReader(threading.local):
+    conn: sqlite3.Connection | None = None
+    #: `PRAGMA data_version` when `snapshots` were read.
+    version: int = -1
+    snapshots: dict[str, str | None]
+
+    def __init__(self) -> None:
+        self.snapshots = {}
+
+
+class SQLiteSnapshotReader:
+    """Reads snapshots over one long-lived connection per thread.
+
+    WAL mode (set by `db.start`) lets this reader see every committed write at
+    its next query while writers proceed; `query_only` makes it unable to write.
+
+    `PRAGMA data_version` changes whenever another connection (or process) has
+    committed since this connection last asked (https://sqlite.org/pragma.html#pragma_data_version).
+    While it stays the same, the snapshots this thread has read are still the
+    database's current rows, so a request costs that pragma (about 3 µs) instead
+    of the snapshot query (about 14 µs, bench/bench_verify_page.py).
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = _ThreadReader()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = self._local.conn
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=5.0
+            )
+            conn.execute("PRAGMA query_only = ON")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    async def read(self, number: str) -> str | None:
+        conn = self._connection()
+        local = self._local
+        snapshots = local.snapshots
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != local.version:
+            snapshots.clear()
+            local.version = version
+        try:
+            return snapshots[number]
+        except KeyError:
+            pass
+        # A commit between the pragma and this query only makes the snapshot newer
+        # than `version`: the next request sees a new version and reads again.
+        row = conn.execute(_SQLITE_SNAPSHOT + "c.number = ?", (number,)).fetchone()
+        snapshot = None if row is None else str(row[0])
+        if len(snapshots) >= SNAPSHOTS_PER_THREAD:
+            snapshots.clear()
+        snapshots[number] = snapshot
+        return snapshot
+
+    async def read_many(
+        self, *, numbers: Collection[str] = (), usccs: Collection[str] = ()
+    ) -> list[str]:
+        numbers, usccs = sorted(set(numbers)), sorted(set(usccs))
+        if not numbers and not usccs:
+            return []
+
+        def query() -> list[str]:
+            # In a worker thread (its own connection): hundreds of snapshots take
+            # milliseconds, which the event loop should not wait for.
+            sql = _SQLITE_SNAPSHOT + _where_many(numbers, usccs, "?") + " ORDER BY c.number"
+            return [str(r[0]) for r in self._connection().execute(sql, (*numbers, *usccs))]
+
+        return await anyio.to_thread.run_sync(query)
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = _ThreadReader()
+
+
+class PiccoloSnapshotReader:
+    """Reads snapshots through a Piccolo engine (PostgreSQL: its pool when started)."""
+
+    def __init__(self, engine: Engine[Any]) -> None:
+        self.engine = engine
+        self._template = (
+            _SQLITE_SNAPSHOT if isinstance(engine, SQLiteEngine) else _POSTGRES_SNAPSHOT
+        )
+
+    async def read(self, number: str) -> str | None:
+        rows = await self.engine.run_querystring(
+            QueryString(self._template + "c.number = {}", number)
+        )
+        return None if not rows else str(rows[0]["snapshot"])
+
+    async def read_many(
+        self, *, numbers: Collection[str] = (), usccs: Collection[str] = ()
+    ) -> list[str]:
+        numbers, usccs = sorted(set(numbers)), sorted(set(usccs))
+        if not numbers and not usccs:
+            return []
+        sql = self._template + _where_many(numbers, usccs, "{}") + " ORDER BY c.number"
+        rows = await self.engine.run_querystring(QueryString(sql, *numbers, *usccs))
+        return [str(r["snapshot"]) for r in rows]
+
+    def close(self) -> None:
+        pass
+
+
+def reader_for(engine: Engine[Any]) -> SnapshotReader:
+    if isinstance(engine, SQLiteEngine):
+        return SQLiteSnapshotReader(str(engine.connection_kwargs["database"]))
+    return PiccoloSnapshotReader(engine)

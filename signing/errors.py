@@ -9,9 +9,11 @@ bare exception of a dependency (``json``, ``binascii``, ``cryptography``,
     SigningError
     ├── MalformedError              the input cannot be read as what it claims to be
     │   ├── InvalidPayloadError     a payload breaks the rules (carries FieldProblems)
-    │   └── InvalidKeyError         a key or key set cannot be used as one
+    │   ├── InvalidKeyError         a key or key set cannot be used as one
+    │   └── TreeRangeError          a leaf index or tree size outside the log's tree
     ├── UnverifiedSignatureError    no trust can be derived from the signature
     │   ├── VerificationError       the signature does not hold
+    │   │   └── ProofError          a Merkle inclusion or consistency proof does not hold
     │   ├── UnknownKeyError         no key with that kid
     │   └── KeyNotUsableError       the key exists but does not count for this document
     └── TransitionError             a change of status or revision that the rules refuse
@@ -28,8 +30,10 @@ __all__ = [
     "InvalidPayloadError",
     "KeyNotUsableError",
     "MalformedError",
+    "ProofError",
     "SigningError",
     "TransitionError",
+    "TreeRangeError",
     "UnknownKeyError",
     "UnverifiedSignatureError",
     "VerificationError",
@@ -84,12 +88,28 @@ class InvalidKeyError(MalformedError):
     """A key, JWK or JWKS that cannot be used (wrong type, bad encoding, wrong passphrase...)."""
 
 
+class TreeRangeError(MalformedError):
+    """A leaf index or tree size that the Merkle tree does not have.
+
+    Asking for the proof of leaf 10 in a tree of 5, a consistency proof from a
+    larger size to a smaller one, or a size the store has no hashes for yet.
+    """
+
+
 class UnverifiedSignatureError(SigningError):
     """Nothing can be trusted: the signature failed or its key does not count."""
 
 
 class VerificationError(UnverifiedSignatureError):
     """The signature does not verify under the key."""
+
+
+class ProofError(VerificationError):
+    """A Merkle inclusion or consistency proof does not hold (RFC 9162 §2.1.3.2, §2.1.4.2).
+
+    The leaf is not in the tree the root claims, or the newer tree does not
+    extend the older one: whoever served the proof cannot be trusted for it.
+    """
 
 
 class UnknownKeyError(UnverifiedSignatureError):

@@ -21,7 +21,7 @@ from registry.bodies.services import HostedKeyVault
 from registry.certificates.tables import Certificate
 from registry.cli.context import fail, run_with_database
 from registry.errors import InvalidInputError
-from registry.marks.render import DEFAULT_DPI, DEFAULT_SIZE_MM, MarkFormat
+from registry.marks import DEFAULT_DPI, DEFAULT_SIZE_MM, MarkFormat
 from registry.settings import Settings
 from registry.verification.services import VerificationService, check_mark_size, mark_bytes
 

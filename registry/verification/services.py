@@ -47,8 +47,16 @@ from piccolo.querystring import QueryString
 from registry.bodies.services import key_record_from_row
 from registry.certificates.services import certificate_columns, underlying_state
 from registry.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
-from registry.marks import MarkSizeError, mark_url, render_mark, validate_size
-from registry.marks.render import MAX_DPI, MAX_SIZE_MM, MIN_DPI, MarkFormat
+from registry.marks import (
+    MAX_DPI,
+    MAX_SIZE_MM,
+    MIN_DPI,
+    MarkSizeError,
+    mark_url,
+    render_mark,
+    validate_size,
+)
+from registry.marks.render import MarkFormat
 from signing.documents import CertificatePayload, StatusEventPayload
 from signing.errors import InvalidKeyError, MalformedError, SigningError
 from signing.identifiers import parse_certificate_number

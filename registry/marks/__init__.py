@@ -21,7 +21,9 @@ from registry.marks.sizing import (
     MAX_DPI,
     MAX_SIZE_MM,
     MIN_DPI,
+    MIN_OFFERED_SIZE_MM,
     MIN_SIZE_MM,
+    check_mark_size,
     validate_size,
 )
 from registry.marks.svg import render_svg
@@ -35,6 +37,7 @@ __all__ = [
     "MAX_DPI",
     "MAX_SIZE_MM",
     "MIN_DPI",
+    "MIN_OFFERED_SIZE_MM",
     "MIN_SIZE_MM",
     "MarkCache",
     "MarkError",
@@ -43,6 +46,7 @@ __all__ = [
     "MarkInputError",
     "MarkSizeError",
     "build_qr",
+    "check_mark_size",
     "font_path",
     "mark_url",
     "render_mark",

@@ -1,10 +1,17 @@
-"""How large a mark may be printed: its width in millimetres and the press resolution."""
+"""How large a mark may be printed: its width in millimetres and the press resolution.
+
+Two ranges: what the renderer can draw so that the QR still decodes
+(:func:`validate_size`, from 10 mm), and what the routes and ``starmark mark``
+offer, where the words under the QR must still be readable
+(:func:`check_mark_size`, from 15 mm).
+"""
 
 from __future__ import annotations
 
 import math
 from typing import Final
 
+from registry.errors import FieldError, InvalidInputError
 from registry.marks.errors import MarkSizeError
 
 __all__ = [
@@ -13,7 +20,9 @@ __all__ = [
     "MAX_DPI",
     "MAX_SIZE_MM",
     "MIN_DPI",
+    "MIN_OFFERED_SIZE_MM",
     "MIN_SIZE_MM",
+    "check_mark_size",
     "validate_size",
 ]
 
@@ -26,6 +35,14 @@ MIN_DPI: Final = 150
 MAX_DPI: Final = 1200
 DEFAULT_SIZE_MM: Final = 25.0
 DEFAULT_DPI: Final = 600
+
+#: The smallest mark the routes and `starmark mark` offer. The renderer goes down
+#: to 10 mm, where the QR still decodes, but the words under it are part of the
+#: mark (PRODUCT §5) and must be read to spot a copied mark: measured on the
+#: rendered mark, the certificate number is 0.5 mm tall at 10 mm (unreadable
+#: without a loupe), 0.8 mm at 15 mm (the smallest print on packaging people
+#: still read) and 1.3 mm at the default 25 mm (docs/verification-page.md).
+MIN_OFFERED_SIZE_MM: Final = 15.0
 
 
 def validate_size(size_mm: object, dpi: object) -> tuple[float, int]:
@@ -59,3 +76,24 @@ def _finite(value: object) -> float | None:
         return None
     number = float(value)
     return number if math.isfinite(number) else None
+
+
+def check_mark_size(size_mm: float, dpi: int) -> tuple[float, int]:
+    """A mark size the routes and `starmark mark` offer: 15-100 mm, 150-1200 dpi.
+
+    Raises:
+        InvalidInputError: naming `size_mm` or `dpi` (nothing is rendered).
+    """
+    allowed = f"a width in millimetres from {MIN_OFFERED_SIZE_MM:g} to {MAX_SIZE_MM:g}"
+    # Written so that NaN fails too (every comparison with NaN is false).
+    if not MIN_OFFERED_SIZE_MM <= size_mm <= MAX_SIZE_MM:
+        raise InvalidInputError(
+            f"size_mm={size_mm!r} is not allowed: {allowed}",
+            errors=[FieldError("size_mm", allowed)],
+        )
+    try:
+        return validate_size(size_mm, dpi)
+    except MarkSizeError as e:
+        raise InvalidInputError(
+            str(e), errors=[FieldError("dpi", f"a whole number from {MIN_DPI} to {MAX_DPI}")]
+        ) from e

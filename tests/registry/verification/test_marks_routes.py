@@ -13,9 +13,8 @@ import pytest
 from litestar.testing import TestClient
 from PIL import Image
 
-from registry.marks import MIN_DPI
+from registry.marks import MIN_DPI, MIN_OFFERED_SIZE_MM
 from registry.marks import render as render_module
-from registry.verification.services import MIN_OFFERED_SIZE_MM
 from tests.conftest import PUBLIC_URL, missing_dependency
 from tests.factories import BodyFixture
 from tests.registry.verification.conftest import issue

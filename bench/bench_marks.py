@@ -24,8 +24,16 @@ from importlib.metadata import version
 import qrcode
 import qrcode.constants
 
-from registry.marks import build_qr, mark_url, render_mark, render_pdf, render_png, render_svg
-from registry.marks import render as render_module
+from registry.marks import (
+    DEFAULT_DPI,
+    DEFAULT_SIZE_MM,
+    build_qr,
+    mark_url,
+    render_mark,
+    render_pdf,
+    render_png,
+    render_svg,
+)
 
 BASE = "https://verify.starmark.cn"
 
@@ -62,8 +70,8 @@ def cpu_model() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--size-mm", type=float, default=render_module.DEFAULT_SIZE_MM)
-    parser.add_argument("--dpi", type=int, default=render_module.DEFAULT_DPI)
+    parser.add_argument("--size-mm", type=float, default=DEFAULT_SIZE_MM)
+    parser.add_argument("--dpi", type=int, default=DEFAULT_DPI)
     args = parser.parse_args()
     size_mm, dpi, runs = args.size_mm, args.dpi, args.runs
 

@@ -14,25 +14,34 @@ Both collect *every* problem and raise one `InvalidPayloadError` listing them,
 each naming its field (``holder.uscc``, ``sites[2]``), so an API can answer 422
 once with everything to fix. Unknown members are errors: a signed payload
 means exactly what its fields say and nothing else.
+
+The member readers (text, dates, instants, numbers) are `signing.fields`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, ClassVar, Final, TypeVar
 
-from signing.errors import FieldProblem, InvalidPayloadError, MalformedError
-from signing.identifiers import Uscc, parse_certificate_number
-from signing.instants import (
-    format_date,
-    format_instant,
-    parse_date,
-    parse_instant,
+from signing.errors import InvalidPayloadError, MalformedError
+from signing.fields import (
+    Problems,
+    check_constant,
+    read_date,
+    read_instant,
+    read_integer,
+    read_number,
+    read_object,
+    read_optional_string,
+    read_parsed,
+    read_string,
+    type_name,
 )
+from signing.identifiers import Uscc, parse_certificate_number
+from signing.instants import format_date, format_instant
 from signing.scheme import GB_T_27922_2011, SCHEMES, Scheme, StarLevel
 from signing.status import EventStatus
 
@@ -63,197 +72,7 @@ MAX_CODE_LENGTH: Final = 64
 #: The issuer code of documents signed by the registry itself (receipts).
 REGISTRY_ISSUER: Final = "registry"
 
-# C0 controls and DEL: never part of a name; a scope or reason may span lines.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_EXCEPT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
-_SCORE_TEXT = re.compile(r"\d{1,3}(?:\.\d+)?")
-
 T = TypeVar("T")
-
-
-class _Problems:
-    """Collects FieldProblems; raises them all at once."""
-
-    __slots__ = ("items",)
-
-    def __init__(self) -> None:
-        self.items: list[FieldProblem] = []
-
-    def add(self, field_name: str, message: str) -> None:
-        self.items.append(FieldProblem(field_name, message))
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            raise InvalidPayloadError(self.items)
-
-
-def _type_name(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
-
-
-def _object(
-    value: object,
-    where: str,
-    problems: _Problems,
-    *,
-    required: Sequence[str],
-    optional: Sequence[str] = (),
-    registry_filled: Sequence[str] = (),
-) -> Mapping[str, Any] | None:
-    """``value`` as an object with these members, reporting missing and unknown ones."""
-    if not isinstance(value, Mapping):
-        problems.add(where or "payload", f"must be a JSON object, got {_type_name(value)}")
-        return None
-    prefix = f"{where}." if where else ""
-    for name in required:
-        if name not in value:
-            problems.add(prefix + name, "is required")
-    allowed = {*required, *optional}
-    for name in value:
-        if name in allowed:
-            continue
-        if name in registry_filled:
-            problems.add(prefix + str(name), "is filled in by the registry; leave it out")
-        else:
-            problems.add(
-                prefix + str(name),
-                f"is not a known member (allowed: {', '.join(sorted(allowed))})",
-            )
-    return value
-
-
-def _text(
-    value: object,
-    where: str,
-    problems: _Problems,
-    *,
-    strict: bool,
-    max_length: int,
-    multiline: bool = False,
-) -> str | None:
-    """A non-empty string, trimmed (strict: must already be trimmed)."""
-    if not isinstance(value, str):
-        problems.add(where, f"must be a string, got {_type_name(value)}")
-        return None
-    text = value.strip()
-    if strict and text != value:
-        problems.add(where, "must not start or end with white space")
-        return None
-    if not text:
-        problems.add(where, "must not be empty")
-        return None
-    if len(text) > max_length:
-        problems.add(where, f"is {len(text)} characters long; at most {max_length} are allowed")
-        return None
-    control = _CONTROL_EXCEPT_NEWLINE if multiline else _CONTROL
-    if control.search(text):
-        problems.add(where, "must not contain control characters")
-        return None
-    return text
-
-
-def _optional_text(
-    obj: Mapping[str, Any],
-    name: str,
-    where: str,
-    problems: _Problems,
-    *,
-    strict: bool,
-    max_length: int,
-    multiline: bool = False,
-) -> str | None:
-    """An optional member: absent (and, when not strict, null or blank) means None."""
-    if name not in obj:
-        return None
-    value = obj[name]
-    if not strict and (value is None or (isinstance(value, str) and not value.strip())):
-        return None
-    if strict and value is None:
-        problems.add(where, "must be a string; omit the member when there is none")
-        return None
-    return _text(value, where, problems, strict=strict, max_length=max_length, multiline=multiline)
-
-
-def _parsed(
-    value: object,
-    where: str,
-    problems: _Problems,
-    parse: Callable[[str], T],
-) -> T | None:
-    """Apply a `signing` parser to a string member, turning its error into a problem."""
-    if not isinstance(value, str):
-        problems.add(where, f"must be a string, got {_type_name(value)}")
-        return None
-    try:
-        return parse(value)
-    except MalformedError as e:
-        problems.add(where, str(e))
-        return None
-
-
-def _date(value: object, where: str, problems: _Problems) -> date | None:
-    return _parsed(value, where, problems, parse_date)
-
-
-def _instant(value: object, where: str, problems: _Problems, *, strict: bool) -> datetime | None:
-    dt = _parsed(value, where, problems, parse_instant)
-    if dt is None:
-        return None
-    if strict and format_instant(dt) != value:
-        problems.add(
-            where,
-            f"must be written in UTC as YYYY-MM-DDTHH:MM:SSZ, e.g. {format_instant(dt)}",
-        )
-        return None
-    return dt.replace(microsecond=0)
-
-
-def _integer(value: object, where: str, problems: _Problems, *, minimum: int) -> int | None:
-    # bool is an int in Python but not a number in JSON.
-    if not isinstance(value, int) or isinstance(value, bool):
-        problems.add(where, f"must be an integer, got {_type_name(value)}")
-        return None
-    if value < minimum:
-        problems.add(where, f"must be at least {minimum}, got {value}")
-        return None
-    return value
-
-
-def _number(value: object, where: str, problems: _Problems, *, strict: bool) -> Decimal | None:
-    """A score: a JSON number (or, when not strict, a numeric string), as a Decimal."""
-    if isinstance(value, bool):
-        problems.add(where, "must be a number, got a boolean")
-        return None
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        # repr is the shortest text that reads back as the same double: 95.5
-        # gives Decimal("95.5"), not the binary expansion.
-        try:
-            return Decimal(repr(value))
-        except InvalidOperation:  # pragma: no cover - repr of a float always parses
-            problems.add(where, "must be a finite number")
-            return None
-    if isinstance(value, str) and not strict:
-        text = value.strip()
-        if _SCORE_TEXT.fullmatch(text):
-            return Decimal(text)
-        problems.add(where, f"{value!r} is not a score such as 92 or 92.5")
-        return None
-    problems.add(where, f"must be a number, got {_type_name(value)}")
-    return None
 
 
 def _score_problem(score: Decimal, scheme: Scheme) -> str | None:
@@ -333,26 +152,26 @@ class Issuer:
         return out
 
 
-def _holder(value: object, problems: _Problems, *, strict: bool) -> Holder | None:
-    obj = _object(
+def _holder(value: object, problems: Problems, *, strict: bool) -> Holder | None:
+    obj = read_object(
         value, "holder", problems, required=("name", "uscc"), optional=("name_en", "address")
     )
     if obj is None:
         return None
     name = (
-        _text(obj["name"], "holder.name", problems, strict=strict, max_length=MAX_NAME_LENGTH)
+        read_string(obj["name"], "holder.name", problems, strict=strict, max_length=MAX_NAME_LENGTH)
         if "name" in obj
         else None
     )
-    name_en = _optional_text(
+    name_en = read_optional_string(
         obj, "name_en", "holder.name_en", problems, strict=strict, max_length=MAX_NAME_LENGTH
     )
-    address = _optional_text(
+    address = read_optional_string(
         obj, "address", "holder.address", problems, strict=strict, max_length=MAX_ADDRESS_LENGTH
     )
     uscc: Uscc | None = None
     if "uscc" in obj:
-        uscc = _parsed(obj["uscc"], "holder.uscc", problems, Uscc.parse)
+        uscc = read_parsed(obj["uscc"], "holder.uscc", problems, Uscc.parse)
         if uscc is not None and strict and uscc.code != obj["uscc"]:
             problems.add("holder.uscc", f"must be written {uscc.code} (upper case, no spaces)")
             uscc = None
@@ -361,12 +180,12 @@ def _holder(value: object, problems: _Problems, *, strict: bool) -> Holder | Non
     return Holder(name=name, uscc=uscc.code, name_en=name_en, address=address)
 
 
-def _scope(value: object, problems: _Problems, *, strict: bool) -> Scope | None:
-    obj = _object(value, "scope", problems, required=("zh",), optional=("en",))
+def _scope(value: object, problems: Problems, *, strict: bool) -> Scope | None:
+    obj = read_object(value, "scope", problems, required=("zh",), optional=("en",))
     if obj is None:
         return None
     zh = (
-        _text(
+        read_string(
             obj["zh"],
             "scope.zh",
             problems,
@@ -377,21 +196,21 @@ def _scope(value: object, problems: _Problems, *, strict: bool) -> Scope | None:
         if "zh" in obj
         else None
     )
-    en = _optional_text(
+    en = read_optional_string(
         obj, "en", "scope.en", problems, strict=strict, max_length=MAX_SCOPE_LENGTH, multiline=True
     )
     return None if zh is None else Scope(zh=zh, en=en)
 
 
-def _sites(value: object, problems: _Problems, *, strict: bool) -> tuple[str, ...] | None:
+def _sites(value: object, problems: Problems, *, strict: bool) -> tuple[str, ...] | None:
     if not isinstance(value, list):
-        problems.add("sites", f"must be an array of strings, got {_type_name(value)}")
+        problems.add("sites", f"must be an array of strings, got {type_name(value)}")
         return None
     if len(value) > MAX_SITES:
         problems.add("sites", f"has {len(value)} items; at most {MAX_SITES} are allowed")
         return None
     sites = [
-        _text(v, f"sites[{i}]", problems, strict=strict, max_length=MAX_SITE_LENGTH)
+        read_string(v, f"sites[{i}]", problems, strict=strict, max_length=MAX_SITE_LENGTH)
         for i, v in enumerate(value)
     ]
     if any(s is None for s in sites):
@@ -399,17 +218,19 @@ def _sites(value: object, problems: _Problems, *, strict: bool) -> tuple[str, ..
     return tuple(s for s in sites if s is not None)
 
 
-def _issuer(value: object, problems: _Problems, *, with_name: bool) -> Issuer | None:
-    obj = _object(value, "issuer", problems, required=("code", "name") if with_name else ("code",))
+def _issuer(value: object, problems: Problems, *, with_name: bool) -> Issuer | None:
+    obj = read_object(
+        value, "issuer", problems, required=("code", "name") if with_name else ("code",)
+    )
     if obj is None:
         return None
     code = (
-        _text(obj["code"], "issuer.code", problems, strict=True, max_length=MAX_CODE_LENGTH)
+        read_string(obj["code"], "issuer.code", problems, strict=True, max_length=MAX_CODE_LENGTH)
         if "code" in obj
         else None
     )
     name = (
-        _text(obj["name"], "issuer.name", problems, strict=True, max_length=MAX_NAME_LENGTH)
+        read_string(obj["name"], "issuer.name", problems, strict=True, max_length=MAX_NAME_LENGTH)
         if with_name and "name" in obj
         else None
     )
@@ -418,24 +239,14 @@ def _issuer(value: object, problems: _Problems, *, with_name: bool) -> Issuer | 
     return Issuer(code=code, name=name)
 
 
-def _check_constant(
-    obj: Mapping[str, Any], name: str, expected: object, problems: _Problems
-) -> None:
-    if name not in obj:
-        return  # reported as missing
-    value = obj[name]
-    if value != expected or type(value) is not type(expected):
-        problems.add(name, f"must be {expected!r}, got {value!r}")
-
-
-def _number_member(value: object, problems: _Problems, *, strict: bool) -> str | None:
+def _number_member(value: object, problems: Problems, *, strict: bool) -> str | None:
     if strict:
-        number = _parsed(value, "number", problems, parse_certificate_number)
+        number = read_parsed(value, "number", problems, parse_certificate_number)
         if number is not None and number != value:
             problems.add("number", f"must be written {number} (upper case, no spaces)")
             return None
         return number
-    return _parsed(value, "number", problems, parse_certificate_number)
+    return read_parsed(value, "number", problems, parse_certificate_number)
 
 
 def _certificate_rules(
@@ -446,7 +257,7 @@ def _certificate_rules(
     issued_on: date | None,
     valid_from: date | None,
     valid_until: date | None,
-    problems: _Problems,
+    problems: Problems,
 ) -> None:
     """The cross-field rules of a certificate, on whatever fields could be read."""
     if scheme is not None and score is not None:
@@ -483,7 +294,7 @@ def _ordinal(n: int) -> str:
     return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
 
 
-def _level(value: object, problems: _Problems) -> StarLevel | None:
+def _level(value: object, problems: Problems) -> StarLevel | None:
     try:
         if not isinstance(value, str):
             raise ValueError(value)
@@ -552,7 +363,7 @@ class CertificatePayload:
     signed_at: datetime
 
     def __post_init__(self) -> None:
-        problems = _Problems()
+        problems = Problems()
         try:
             if parse_certificate_number(self.number) != self.number:
                 problems.add("number", "must be upper case")
@@ -592,13 +403,13 @@ class CertificatePayload:
                 USCC, a level that contradicts the score, dates out of order or
                 beyond the scheme's validity...).
         """
-        problems = _Problems()
-        payload = _object(obj, "", problems, required=_CERTIFICATE_MEMBERS)
+        problems = Problems()
+        payload = read_object(obj, "", problems, required=_CERTIFICATE_MEMBERS)
         if payload is None:
             problems.raise_if_any()
             raise AssertionError  # pragma: no cover - problems is non-empty
-        _check_constant(payload, "type", cls.TYPE, problems)
-        _check_constant(payload, "v", cls.VERSION, problems)
+        check_constant(payload, "type", cls.TYPE, problems)
+        check_constant(payload, "v", cls.VERSION, problems)
 
         def member(name: str, read: Callable[[object], T]) -> T | None:
             return read(payload[name]) if name in payload else None
@@ -607,19 +418,19 @@ class CertificatePayload:
         return cls._assemble(
             problems,
             number=member("number", lambda v: _number_member(v, problems, strict=True)),
-            revision=member("revision", lambda v: _integer(v, "revision", problems, minimum=1)),
+            revision=member("revision", lambda v: read_integer(v, "revision", problems, minimum=1)),
             scheme=scheme,
-            score=member("score", lambda v: _number(v, "score", problems, strict=True)),
+            score=member("score", lambda v: read_number(v, "score", problems, strict=True)),
             level=member("level", lambda v: _level(v, problems)),
             holder=member("holder", lambda v: _holder(v, problems, strict=True)),
             scope=member("scope", lambda v: _scope(v, problems, strict=True)),
             sites=member("sites", lambda v: _sites(v, problems, strict=True)),
-            issued_on=member("issued_on", lambda v: _date(v, "issued_on", problems)),
-            valid_from=member("valid_from", lambda v: _date(v, "valid_from", problems)),
-            valid_until=member("valid_until", lambda v: _date(v, "valid_until", problems)),
+            issued_on=member("issued_on", lambda v: read_date(v, "issued_on", problems)),
+            valid_from=member("valid_from", lambda v: read_date(v, "valid_from", problems)),
+            valid_until=member("valid_until", lambda v: read_date(v, "valid_until", problems)),
             issuer=member("issuer", lambda v: _issuer(v, problems, with_name=True)),
             signed_at=member(
-                "signed_at", lambda v: _instant(v, "signed_at", problems, strict=True)
+                "signed_at", lambda v: read_instant(v, "signed_at", problems, strict=True)
             ),
             strict=True,
         )
@@ -652,8 +463,8 @@ class CertificatePayload:
         """
         if signed_at.tzinfo is None or signed_at.utcoffset() is None:
             raise ValueError("signed_at must be a timezone-aware datetime")
-        problems = _Problems()
-        obj = _object(
+        problems = Problems()
+        obj = read_object(
             fields,
             "",
             problems,
@@ -668,25 +479,25 @@ class CertificatePayload:
         def member(name: str, read: Callable[[object], T]) -> T | None:
             return read(obj[name]) if name in obj else None
 
-        valid_from = member("valid_from", lambda v: _date(v, "valid_from", problems))
+        valid_from = member("valid_from", lambda v: read_date(v, "valid_from", problems))
         valid_until: date | None
         if obj.get("valid_until") is None:
             valid_until = None if valid_from is None else scheme.latest_valid_until(valid_from)
         else:
-            valid_until = _date(obj["valid_until"], "valid_until", problems)
+            valid_until = read_date(obj["valid_until"], "valid_until", problems)
         sites = () if obj.get("sites") is None else _sites(obj["sites"], problems, strict=False)
         issuer = _issuer({"code": issuer_code, "name": issuer_name}, problems, with_name=True)
         return cls._assemble(
             problems,
             number=member("number", lambda v: _number_member(v, problems, strict=False)),
-            revision=_integer(revision, "revision", problems, minimum=1),
+            revision=read_integer(revision, "revision", problems, minimum=1),
             scheme=scheme,
-            score=member("score", lambda v: _number(v, "score", problems, strict=False)),
+            score=member("score", lambda v: read_number(v, "score", problems, strict=False)),
             level=None if obj.get("level") is None else _level(obj["level"], problems),
             holder=member("holder", lambda v: _holder(v, problems, strict=False)),
             scope=member("scope", lambda v: _scope(v, problems, strict=False)),
             sites=sites,
-            issued_on=member("issued_on", lambda v: _date(v, "issued_on", problems)),
+            issued_on=member("issued_on", lambda v: read_date(v, "issued_on", problems)),
             valid_from=valid_from,
             valid_until=valid_until,
             issuer=issuer,
@@ -697,7 +508,7 @@ class CertificatePayload:
     @classmethod
     def _assemble(
         cls,
-        problems: _Problems,
+        problems: Problems,
         *,
         number: str | None,
         revision: int | None,
@@ -777,14 +588,14 @@ class CertificatePayload:
         }
 
 
-def _scheme(value: object, problems: _Problems) -> Scheme | None:
+def _scheme(value: object, problems: Problems) -> Scheme | None:
     if isinstance(value, str) and value in SCHEMES:
         return SCHEMES[value]
     problems.add("scheme", f"must be one of {', '.join(SCHEMES)}, got {value!r}")
     return None
 
 
-def _event_status(value: object, problems: _Problems) -> EventStatus | None:
+def _event_status(value: object, problems: Problems) -> EventStatus | None:
     try:
         if not isinstance(value, str):
             raise ValueError(value)
@@ -824,7 +635,7 @@ class StatusEventPayload:
     reason: str | None = field(default=None)
 
     def __post_init__(self) -> None:
-        problems = _Problems()
+        problems = Problems()
         try:
             if parse_certificate_number(self.number) != self.number:
                 problems.add("number", "must be upper case")
@@ -847,26 +658,28 @@ class StatusEventPayload:
         Raises:
             InvalidPayloadError: every problem found.
         """
-        problems = _Problems()
-        payload = _object(obj, "", problems, required=_STATUS_MEMBERS, optional=("reason",))
+        problems = Problems()
+        payload = read_object(obj, "", problems, required=_STATUS_MEMBERS, optional=("reason",))
         if payload is None:
             problems.raise_if_any()
             raise AssertionError  # pragma: no cover
-        _check_constant(payload, "type", cls.TYPE, problems)
-        _check_constant(payload, "v", cls.VERSION, problems)
+        check_constant(payload, "type", cls.TYPE, problems)
+        check_constant(payload, "v", cls.VERSION, problems)
 
         def member(name: str, read: Callable[[object], T]) -> T | None:
             return read(payload[name]) if name in payload else None
 
         number = member("number", lambda v: _number_member(v, problems, strict=True))
-        revision = member("revision", lambda v: _integer(v, "revision", problems, minimum=1))
+        revision = member("revision", lambda v: read_integer(v, "revision", problems, minimum=1))
         status = member("status", lambda v: _event_status(v, problems))
         effective_at = member(
-            "effective_at", lambda v: _instant(v, "effective_at", problems, strict=True)
+            "effective_at", lambda v: read_instant(v, "effective_at", problems, strict=True)
         )
         issuer = member("issuer", lambda v: _issuer(v, problems, with_name=False))
-        signed_at = member("signed_at", lambda v: _instant(v, "signed_at", problems, strict=True))
-        reason = _optional_text(
+        signed_at = member(
+            "signed_at", lambda v: read_instant(v, "signed_at", problems, strict=True)
+        )
+        reason = read_optional_string(
             payload,
             "reason",
             "reason",
@@ -922,8 +735,8 @@ class StatusEventPayload:
             raise ValueError("signed_at must be a timezone-aware datetime")
         if now is not None and (now.tzinfo is None or now.utcoffset() is None):
             raise ValueError("now must be a timezone-aware datetime")
-        problems = _Problems()
-        obj = _object(
+        problems = Problems()
+        obj = read_object(
             fields,
             "",
             problems,
@@ -938,9 +751,9 @@ class StatusEventPayload:
         effective_at = (
             (signed_at if now is None else now)
             if obj.get("effective_at") is None
-            else _instant(obj["effective_at"], "effective_at", problems, strict=False)
+            else read_instant(obj["effective_at"], "effective_at", problems, strict=False)
         )
-        reason = _optional_text(
+        reason = read_optional_string(
             obj,
             "reason",
             "reason",
@@ -950,7 +763,7 @@ class StatusEventPayload:
             multiline=True,
         )
         canonical_number = _number_member(number, problems, strict=False)
-        checked_revision = _integer(revision, "revision", problems, minimum=1)
+        checked_revision = read_integer(revision, "revision", problems, minimum=1)
         issuer = _issuer({"code": issuer_code}, problems, with_name=False)
         problems.raise_if_any()
         assert (
@@ -1026,21 +839,21 @@ class ReceiptPayload:
                 members, ``request`` not an object, ``results`` not an array,
                 unreadable instants, or an issuer other than the registry.
         """
-        problems = _Problems()
-        payload = _object(obj, "", problems, required=_RECEIPT_MEMBERS)
+        problems = Problems()
+        payload = read_object(obj, "", problems, required=_RECEIPT_MEMBERS)
         if payload is None:
             problems.raise_if_any()
             raise AssertionError  # pragma: no cover
-        _check_constant(payload, "type", cls.TYPE, problems)
-        _check_constant(payload, "v", cls.VERSION, problems)
+        check_constant(payload, "type", cls.TYPE, problems)
+        check_constant(payload, "v", cls.VERSION, problems)
         request = payload.get("request")
         if "request" in payload and not isinstance(request, dict):
-            problems.add("request", f"must be an object, got {_type_name(request)}")
+            problems.add("request", f"must be an object, got {type_name(request)}")
         results = payload.get("results")
         if "results" in payload and not isinstance(results, list):
-            problems.add("results", f"must be an array, got {_type_name(results)}")
+            problems.add("results", f"must be an array, got {type_name(results)}")
         instants = {
-            name: _instant(payload[name], name, problems, strict=True)
+            name: read_instant(payload[name], name, problems, strict=True)
             for name in ("as_of", "checked_at", "signed_at")
             if name in payload
         }

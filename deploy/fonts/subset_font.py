@@ -1,6 +1,6 @@
 """Cut the font of the QR mark out of Debian's Noto Sans CJK SC Bold.
 
-The mark (``registry/marks/render.py``) prints a few fixed words in Chinese and
+The mark (``registry/marks/``) prints a few fixed words in Chinese and
 English plus the certificate number, so it ships a subset of a few dozen
 glyphs instead of a 20 MB collection. Run from the repository root, with
 Debian's ``fonts-noto-cjk`` installed and ``fonttools`` in the venv::
@@ -30,7 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 OUT_DIR = REPO / "static" / "fonts"
 OUT_FONT = "StarmarkMarkSans-Bold.otf"
 
-#: Every character the mark prints. Keep in step with ``registry.marks.render.MARK_TEXT``
+#: Every character the mark prints. Keep in step with ``registry.marks.words.MARK_TEXT``
 #: (the tests check that each string the renderer can print is covered).
 CJK_TEXT = "售后服务认证 达标级 三星级 四星级 五星级 有效 证书编号 ★☆：·"
 #: Printable ASCII covers "After-sales Service Certified", the level words and every number.

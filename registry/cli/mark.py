@@ -21,9 +21,9 @@ from registry.bodies.services import HostedKeyVault
 from registry.certificates.tables import Certificate
 from registry.cli.context import fail, run_with_database
 from registry.errors import InvalidInputError
-from registry.marks.render import DEFAULT_DPI, DEFAULT_SIZE_MM, MarkFormat
+from registry.marks import DEFAULT_DPI, DEFAULT_SIZE_MM, MarkFormat, check_mark_size
 from registry.settings import Settings
-from registry.verification.services import VerificationService, check_mark_size, mark_bytes
+from registry.verification.services import VerificationService, mark_bytes
 
 
 @click.command()

@@ -25,7 +25,7 @@ from piccolo.engine.base import Engine
 
 from registry.dependencies import parse_at, parse_min_level, utc_now
 from registry.errors import FieldError, InvalidInputError, NotFoundError
-from registry.marks.render import DEFAULT_DPI, DEFAULT_SIZE_MM, MarkFormat
+from registry.marks import DEFAULT_DPI, DEFAULT_SIZE_MM, MarkFormat, check_mark_size
 from registry.settings import Settings
 from registry.verification.i18n import current_language, using_language
 from registry.verification.services import (
@@ -33,7 +33,6 @@ from registry.verification.services import (
     RenderedPage,
     VerificationService,
     canonical_number,
-    check_mark_size,
     mark_bytes,
 )
 from signing.instants import CST, format_instant

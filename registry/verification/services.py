@@ -34,8 +34,8 @@ import anyio.to_thread
 from piccolo.engine.base import Engine
 
 from registry.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
-from registry.marks import MarkSizeError, mark_url, render_mark, validate_size
-from registry.marks.render import MAX_DPI, MAX_SIZE_MM, MIN_DPI, MarkFormat
+from registry.marks import MarkSizeError, mark_url, render_mark
+from registry.marks.render import MarkFormat
 from registry.verification.judging import Reading, judge_text
 from registry.verification.snapshots import (
     PiccoloSnapshotReader,
@@ -52,23 +52,14 @@ from signing.scheme import StarLevel
 from signing.verdict import Verdict, not_found_verdict
 
 __all__ = [
-    "MIN_OFFERED_SIZE_MM",
     "CertificateView",
     "EventLine",
     "RenderedPage",
     "VerificationService",
     "canonical_number",
-    "check_mark_size",
     "mark_bytes",
 ]
 
-#: The smallest mark the routes and `starmark mark` offer. The renderer goes down
-#: to 10 mm, where the QR still decodes, but the words under it are part of the
-#: mark (PRODUCT §5) and must be read to spot a copied mark: measured on the
-#: rendered mark, the certificate number is 0.5 mm tall at 10 mm (unreadable
-#: without a loupe), 0.8 mm at 15 mm (the smallest print on packaging people
-#: still read) and 1.3 mm at the default 25 mm (docs/verification-page.md).
-MIN_OFFERED_SIZE_MM: Final = 15.0
 #: A "now" answer is re-verified at least this often, whatever the documents say.
 MAX_FRESHNESS: Final = timedelta(hours=1)
 #: Views (verdict + page data) kept; each holds its rendered pages (5-10 KB a language),
@@ -359,27 +350,6 @@ def certificate_document(reading: Reading, snapshot: Snapshot) -> dict[str, Any]
 
 
 # ----------------------------------------------------------------------------- marks
-
-
-def check_mark_size(size_mm: float, dpi: int) -> tuple[float, int]:
-    """A mark size the routes and `starmark mark` offer: 15-100 mm, 150-1200 dpi.
-
-    Raises:
-        InvalidInputError: naming `size_mm` or `dpi` (nothing is rendered).
-    """
-    allowed = f"a width in millimetres from {MIN_OFFERED_SIZE_MM:g} to {MAX_SIZE_MM:g}"
-    # Written so that NaN fails too (every comparison with NaN is false).
-    if not MIN_OFFERED_SIZE_MM <= size_mm <= MAX_SIZE_MM:
-        raise InvalidInputError(
-            f"size_mm={size_mm!r} is not allowed: {allowed}",
-            errors=[FieldError("size_mm", allowed)],
-        )
-    try:
-        return validate_size(size_mm, dpi)
-    except MarkSizeError as e:
-        raise InvalidInputError(
-            str(e), errors=[FieldError("dpi", f"a whole number from {MIN_DPI} to {MAX_DPI}")]
-        ) from e
 
 
 async def mark_bytes(

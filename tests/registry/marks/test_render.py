@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 import math
 import re
-import zlib
 from enum import StrEnum
 from itertools import combinations
 from pathlib import Path
@@ -26,7 +25,10 @@ from fontTools.ttLib import TTFont
 from PIL import Image, ImageChops, ImageStat
 
 from registry.marks import (
+    FONT_FILE,
     LEVELS,
+    MIN_DPI,
+    MIN_SIZE_MM,
     MarkCache,
     MarkFontMissingError,
     MarkInputError,
@@ -40,13 +42,15 @@ from registry.marks import (
     render_svg,
     validate_size,
 )
-from registry.marks import render as render_module
+from registry.marks import fonts as fonts_module
+from registry.marks.fonts import mark_font
+from registry.marks.layout import pixel_scene
+from registry.marks.words import HEADLINE_ZH, MARK_TEXT
 
 BASE = "https://verify.starmark.cn"
 NUMBER = "SM-2026-GD-00001234-ABCDEFGHIJ"  # 30 characters
 URL = f"{BASE}/v/{NUMBER}"
-MIN_MM = render_module.MIN_SIZE_MM
-MIN_DPI = render_module.MIN_DPI
+MIN_MM = MIN_SIZE_MM
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "marks"
 
 ALL_LEVELS = list(LEVELS)
@@ -163,7 +167,7 @@ def test_png_decodes_at_smallest_size(level: str) -> None:
 @pytest.mark.parametrize("level", ALL_LEVELS)
 def test_pdf_decodes_at_smallest_size(level: str) -> None:
     data = render_pdf(url=URL, number=NUMBER, level=level, size_mm=MIN_MM, dpi=MIN_DPI)
-    assert data.startswith(b"%PDF-1.4") and data.rstrip().endswith(b"%%EOF")
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
     assert decode(raster_pdf(data, MIN_DPI)) == [URL]
 
 
@@ -219,9 +223,7 @@ def test_png_is_opaque_at_its_physical_size_with_its_dpi() -> None:
 
 
 def test_png_qr_modules_are_whole_pixels_never_resampled() -> None:
-    scene = render_module._pixel_scene(
-        url=URL, number=NUMBER, level="five_star", size_mm=25, dpi=600
-    )
+    scene = pixel_scene(url=URL, number=NUMBER, level="five_star", size_mm=25, dpi=600)
     image = png_image(render_png(url=URL, number=NUMBER, level="five_star")).convert("L")
     n, s = len(scene.matrix), int(scene.module)
     assert s >= 2
@@ -295,7 +297,7 @@ def test_font_subset_has_a_real_glyph_for_every_character_a_mark_prints() -> Non
     font = TTFont(str(font_path()))
     cmap = font.getBestCmap()
     glyphs = font.getGlyphSet()
-    needed = set("".join(render_module.MARK_TEXT)) - {" "}
+    needed = set("".join(MARK_TEXT)) - {" "}
     assert set("售后服务认证达标级三星四五证书编号") <= needed
     for char in sorted(needed):
         assert ord(char) in cmap, f"no glyph for {char!r}"
@@ -307,12 +309,17 @@ def test_font_subset_has_a_real_glyph_for_every_character_a_mark_prints() -> Non
     assert (font_path().parent / "OFL.txt").read_text().count("SIL OPEN FONT LICENSE") >= 1
 
 
-def _headline_cells(level: str) -> list[Image.Image]:
-    """The six character cells of 售后服务认证 as rendered in the PNG."""
-    scene = render_module._pixel_scene(url=URL, number=NUMBER, level=level, size_mm=25, dpi=600)
-    line = next(line for line in scene.lines if line.text == render_module.HEADLINE_ZH)
-    font = render_module._mark_font()
-    image = png_image(render_png(url=URL, number=NUMBER, level=level)).convert("L")
+def _headline_cells(level: str, fmt: str) -> list[Image.Image]:
+    """The six character cells of 售后服务认证 as rendered in the PNG, or the PDF page
+    rasterised by PDFium on the same 600 dpi grid."""
+    scene = pixel_scene(url=URL, number=NUMBER, level=level, size_mm=25, dpi=600)
+    line = next(line for line in scene.lines if line.text == HEADLINE_ZH)
+    font = mark_font()
+    if fmt == "pdf":
+        image = raster_pdf(render_pdf(url=URL, number=NUMBER, level=level, dpi=600), 600)
+    else:
+        image = png_image(render_png(url=URL, number=NUMBER, level=level, dpi=600))
+    image = image.convert("L")
     cells, x = [], line.x
     for char in line.text:
         advance = font.glyph(char).advance / font.units_per_em * line.size
@@ -322,8 +329,9 @@ def _headline_cells(level: str) -> list[Image.Image]:
     return cells
 
 
-def test_chinese_headline_renders_six_different_glyphs_not_boxes() -> None:
-    cells = _headline_cells("three_star")
+@pytest.mark.parametrize("fmt", ["png", "pdf"])
+def test_chinese_headline_renders_six_different_glyphs_not_boxes(fmt: str) -> None:
+    cells = _headline_cells("three_star", fmt)
     assert len(cells) == 6
     for cell in cells:
         ink = sum(cell.histogram()[:128]) / (48 * 48)
@@ -335,7 +343,7 @@ def test_chinese_headline_renders_six_different_glyphs_not_boxes() -> None:
 
 def test_level_words_differ_between_levels() -> None:
     def level_line(level: str) -> Image.Image:
-        scene = render_module._pixel_scene(url=URL, number=NUMBER, level=level, size_mm=25, dpi=600)
+        scene = pixel_scene(url=URL, number=NUMBER, level=level, size_mm=25, dpi=600)
         words = LEVELS[level]
         line = next(line for line in scene.lines if line.text.startswith(words.zh))
         image = png_image(render_png(url=URL, number=NUMBER, level=level)).convert("L")
@@ -357,22 +365,50 @@ def test_svg_needs_no_font_and_has_physical_size() -> None:
 
 
 def test_pdf_page_is_the_mark_at_its_physical_size() -> None:
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
     data = render_pdf(url=URL, number=NUMBER, level="five_star", size_mm=25, dpi=600)
-    media = re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", data)
-    assert media is not None
-    width_mm = float(media.group(1)) / 72 * 25.4
+    document = pdfium.PdfDocument(data)
+    assert len(document) == 1
+    page = document[0]
+    width_mm = page.get_width() / 72 * 25.4
     assert width_mm == pytest.approx(25, abs=25.4 / 600)  # within one device pixel
-    assert b"/Font" not in data  # glyph outlines, nothing to embed or substitute
-    stream = re.search(rb"stream\n(.*)\nendstream", data, re.DOTALL)
-    assert stream is not None
-    assert b" re" in zlib.decompress(stream.group(1))
+    assert page.get_height() > page.get_width()  # the QR on top, the text below
+    # glyph outlines, nothing to embed or substitute: no text objects, no font
+    assert page.get_textpage().count_chars() == 0
+    kinds = {obj.type for obj in page.get_objects()}
+    assert pdfium_c.FPDF_PAGEOBJ_TEXT not in kinds
+    assert pdfium_c.FPDF_PAGEOBJ_PATH in kinds
+    # the same mark is the same file: no time of rendering in it
+    metadata = document.get_metadata_dict()
+    assert metadata["Title"] == URL
+    assert metadata["CreationDate"] == ""
+    assert render_pdf(url=URL, number=NUMBER, level="five_star", size_mm=25, dpi=600) == data
+
+
+@pytest.mark.parametrize("dpi", [150, 600])
+def test_pdf_rasterised_at_its_dpi_has_the_png_qr_grid(dpi: int) -> None:
+    scene = pixel_scene(url=URL, number=NUMBER, level="four_star", size_mm=25, dpi=dpi)
+    pdf = raster_pdf(
+        render_pdf(url=URL, number=NUMBER, level="four_star", size_mm=25, dpi=dpi), dpi
+    ).convert("L")
+    png = png_image(
+        render_png(url=URL, number=NUMBER, level="four_star", size_mm=25, dpi=dpi)
+    ).convert("L")
+    assert pdf.size == png.size
+    n, s = len(scene.matrix), int(scene.module)
+    box = (int(scene.qr_x), int(scene.qr_y), int(scene.qr_x) + n * s, int(scene.qr_y) + n * s)
+    # module edges fall on device pixels: no pixel of the QR is half grey
+    _, high = ImageChops.difference(pdf.crop(box), png.crop(box)).getextrema()
+    assert high < 32
 
 
 def test_missing_font_is_an_error_never_a_mark_without_text(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(render_module, "_font_dirs", lambda: [tmp_path])
-    with pytest.raises(MarkFontMissingError, match=re.escape(render_module.FONT_FILE)):
+    monkeypatch.setattr(fonts_module, "_font_dirs", lambda: [tmp_path])
+    with pytest.raises(MarkFontMissingError, match=re.escape(FONT_FILE)):
         font_path()
     for render in (render_png, render_svg, render_pdf):
         with pytest.raises(MarkFontMissingError):
@@ -389,8 +425,8 @@ def test_a_font_without_the_chinese_glyphs_is_refused(
     subsetter = subset.Subsetter(options)
     subsetter.populate(text="".join(chr(c) for c in range(0x20, 0x7F)))
     subsetter.subset(font)
-    font.save(str(tmp_path / render_module.FONT_FILE))
-    monkeypatch.setattr(render_module, "_font_dirs", lambda: [tmp_path])
+    font.save(str(tmp_path / FONT_FILE))
+    monkeypatch.setattr(fonts_module, "_font_dirs", lambda: [tmp_path])
     with pytest.raises(MarkFontMissingError, match=r"lacks glyphs for '.*售"):
         render_png(url=URL, number=NUMBER, level="five_star")
 

@@ -13,8 +13,8 @@ import pytest
 from litestar.testing import TestClient
 from PIL import Image
 
+from registry.marks import MIN_DPI, MIN_OFFERED_SIZE_MM
 from registry.marks import render as render_module
-from registry.verification.services import MIN_OFFERED_SIZE_MM
 from tests.conftest import PUBLIC_URL, missing_dependency
 from tests.factories import BodyFixture
 from tests.registry.verification.conftest import issue
@@ -48,7 +48,7 @@ def certificate(client: TestClient[Any], body: BodyFixture) -> str:
     "query",
     [
         {},
-        {"size_mm": f"{MIN_OFFERED_SIZE_MM:g}", "dpi": str(render_module.MIN_DPI)},
+        {"size_mm": f"{MIN_OFFERED_SIZE_MM:g}", "dpi": str(MIN_DPI)},
         {"size_mm": "100", "dpi": "300"},
     ],
     ids=["default", "smallest", "largest"],
@@ -78,7 +78,7 @@ def test_svg_mark_decodes_to_exactly_the_page_url(
     assert response.headers["content-security-policy"].startswith("default-src 'none'")
     assert f'width="{size_mm or 25}mm"'.encode() in response.content
     # Rasterised as a printer at the smallest resolution offered would.
-    image = rasterise_svg(response.content, dpi=render_module.MIN_DPI)
+    image = rasterise_svg(response.content, dpi=MIN_DPI)
     assert decode(image) == [f"{PUBLIC_URL}/v/{NUMBER}"]
 
 

@@ -21,13 +21,13 @@ from registry.bodies.controllers import BodyController, KeyController, jwks
 from registry.bodies.services import HostedKeyVault, ensure_registry_key
 from registry.certificates.controllers import CertificateController
 from registry.dependencies import provide_settings, provide_vault, utc_now
+from registry.i18n import LanguageMiddleware, install_i18n
 from registry.problems import EXCEPTION_HANDLERS
 from registry.search.controllers import SearchPages
 from registry.security_headers import SecurityHeadersMiddleware
 from registry.settings import Settings
 from registry.tender.controllers import TenderPages, VerificationController
 from registry.verification.controllers import VerificationPageController, verification_lifespan
-from registry.verification.i18n import LanguageMiddleware, install_i18n
 
 TEMPLATES = Path(__file__).parent / "templates"
 

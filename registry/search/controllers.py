@@ -1,7 +1,7 @@
 """Pages for people: the home page `/`, the search page `/search`, the bodies page `/bodies`.
 
 Server-rendered, complete without JavaScript, in Chinese or English
-(registry/verification/i18n.py, gettext domain `search`). The JSON search is
+(registry/i18n.py, gettext domain `search`). The JSON search is
 `GET /api/v1/certificates` (registry/certificates/controllers.py); both call
 `registry.search.services`.
 """
@@ -19,9 +19,9 @@ from litestar.response import Template
 
 from registry.dependencies import utc_now
 from registry.errors import InvalidInputError
+from registry.i18n import current_language
 from registry.search import services
 from registry.search.services import CountsCache
-from registry.verification.i18n import current_language
 from signing.identifiers import PROVINCES
 from signing.instants import CST, format_instant
 from signing.scheme import StarLevel

@@ -25,9 +25,9 @@ from piccolo.engine.base import Engine
 
 from registry.dependencies import parse_at, utc_now
 from registry.errors import FieldError, InvalidInputError, NotFoundError
+from registry.i18n import current_language, using_language
 from registry.marks.render import DEFAULT_DPI, DEFAULT_SIZE_MM, MarkFormat
 from registry.settings import Settings
-from registry.verification.i18n import current_language, using_language
 from registry.verification.services import (
     CertificateView,
     RenderedPage,

@@ -11,9 +11,9 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 from jinja2 import DictLoader, Environment
 
-from registry.verification.i18n import LOCALE_DIR, Catalogs, install_i18n, negotiate, using_language
+from registry.i18n import LOCALE_DIR, Catalogs, install_i18n, negotiate, using_language
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 NEGOTIATION = [
     # (lang=, Accept-Language, chosen)
@@ -27,9 +27,13 @@ NEGOTIATION = [
     (None, "en;q=0", "zh-CN"),
     (None, "en;q=abc, *", "zh-CN"),
     (None, "EN-gb", "en"),
+    (None, "en-US;q=0.8, zh-Hant-TW;q=0.9", "zh-CN"),  # by quality, not by order
+    (None, "fr, en_GB;q=0.5", "en"),
+    (None, "zh-CN;q=0.5, en;Q=0.6", "en"),
     ("en", "zh-CN", "en"),
     ("zh-CN", "en", "zh-CN"),
     ("zh", "en", "zh-CN"),
+    ("en-US", "zh", "en"),
     ("fr", "en", "en"),  # an unknown ?lang= falls back to the header
     ("<script>", None, "zh-CN"),
     (None, "en," * 10000, "en"),

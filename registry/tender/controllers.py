@@ -37,6 +37,7 @@ from litestar.response import Template
 
 from registry.bodies.services import HostedKeyVault
 from registry.certificates.controllers import parse_min_level
+from registry.csv_input import decode_csv
 from registry.dependencies import parse_at, utc_now
 from registry.errors import (
     FieldError,
@@ -366,7 +367,7 @@ class TenderPages(Controller):
             problems.raise_if_any()
             rows = services.read_rows(items_text, source="paste")
             if upload is not None:
-                rows += services.read_rows(services.decode_upload(upload[1]), source="file")
+                rows += services.read_rows(decode_csv(upload[1]), source="file")
             if not rows:
                 raise InvalidInputError(
                     "paste certificate numbers or USCCs, one a line, or choose a CSV file",

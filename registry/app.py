@@ -28,6 +28,7 @@ from registry.security_headers import SecurityHeadersMiddleware
 from registry.settings import Settings
 from registry.tender.controllers import TenderPages, VerificationController
 from registry.verification.controllers import VerificationPageController, verification_lifespan
+from registry.words import install_words
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -44,6 +45,13 @@ async def healthz() -> dict[str, Any]:
 
     await Certificate.select(Certificate.id).limit(1)
     return {"status": "ok"}
+
+
+def install_template_globals(engine: JinjaTemplateEngine) -> None:
+    """Every template gets gettext (`{% trans %}`, `_()`) in the request's language, and
+    the words of statuses and levels (registry/templates/_status.html)."""
+    install_i18n(engine)
+    install_words(engine)
 
 
 def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Litestar:
@@ -83,9 +91,10 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             "vault": Provide(provide_vault, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        # Every template gets gettext (`{% trans %}`, `_()`) in the request's language.
         template_config=TemplateConfig(
-            directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=install_i18n
+            directory=TEMPLATES,
+            engine=JinjaTemplateEngine,
+            engine_callback=install_template_globals,
         ),
         middleware=[SecurityHeadersMiddleware, LanguageMiddleware],
         openapi_config=OpenAPIConfig(

@@ -44,6 +44,8 @@ from fontTools.pens.transformPen import TransformPen
 from fontTools.ttLib import TTFont, TTLibError
 from PIL import Image, ImageDraw, ImageFont
 
+from signing.scheme import StarLevel
+
 __all__ = [
     "FONT_FILE",
     "MAX_DPI",
@@ -109,12 +111,9 @@ class _LevelWords:
 
 
 #: Keys are the values of ``signing.scheme.StarLevel`` (a StrEnum), so a
-#: ``StarLevel`` member works wherever a level string does.
+#: ``StarLevel`` member works wherever a level string does; the words are its own.
 LEVELS: Final[dict[str, _LevelWords]] = {
-    "compliant": _LevelWords(0, "达标级", "Compliant"),
-    "three_star": _LevelWords(3, "三星级", "Three-star"),
-    "four_star": _LevelWords(4, "四星级", "Four-star"),
-    "five_star": _LevelWords(5, "五星级", "Five-star"),
+    level.value: _LevelWords(level.stars, level.zh, level.en) for level in StarLevel
 }
 
 #: Every fixed string a mark can print; the font subset must cover all of them

@@ -24,7 +24,6 @@ from registry.search import services
 from registry.search.services import CountsCache
 from signing.identifiers import PROVINCES
 from signing.instants import CST, format_instant
-from signing.scheme import StarLevel
 
 __all__ = ["SearchPages"]
 
@@ -74,7 +73,6 @@ def _iso(value: datetime | None) -> str:
 def _page_context() -> dict[str, Any]:
     """What every search page's templates use (search/_macros.html)."""
     return {
-        "level_info": {level.value: level for level in StarLevel},
         "levels": list(services.LEVELS),
         "statuses": list(services.STATUSES),
         "province_name": province_name,

@@ -41,17 +41,6 @@ from signing.status import SURVEILLANCE_OVERDUE
 
 __all__ = ["VerificationPageController", "parse_mark_size", "verification_lifespan"]
 
-#: (CSS class, icon) of each verdict: colour, icon and words say it together.
-_LOOK: Final = {
-    "valid": ("v-ok", "check"),
-    "suspended": ("v-warn", "pause"),
-    "revoked": ("v-bad", "cross"),
-    "withdrawn": ("v-grey", "minus"),
-    "expired": ("v-grey", "clock"),
-    "not_yet_valid": ("v-info", "clock"),
-    "signature_invalid": ("v-bad", "warning"),
-    "malformed": ("v-bad", "warning"),
-}
 AT_DESCRIPTION: Final = (
     "The status at this instant instead of now: RFC 3339, or a date YYYY-MM-DD meaning "
     "00:00 China Standard Time"
@@ -102,7 +91,6 @@ def _signed_day(name: str, value: date) -> Markup:
 def _page_context(view: CertificateView, *, at: datetime | None, en: bool) -> dict[str, Any]:
     verdict = view.verdict
     status = verdict.status.value
-    css, icon = _LOOK[status]
     cert = verdict.certificate
     state = verdict.status_at
     last_surveillance = state.last_surveillance if state else None
@@ -115,8 +103,6 @@ def _page_context(view: CertificateView, *, at: datetime | None, en: bool) -> di
         "number": view.number,
         "status": status,
         "level": verdict.level.value if verdict.level else None,
-        "css": css,
-        "icon": icon,
         "cert": cert,
         "score": cert.to_json()["score"] if cert else None,
         "revision_count": view.revision_count,

@@ -21,6 +21,7 @@ from registry.bodies.controllers import BodyController, KeyController, jwks
 from registry.bodies.services import HostedKeyVault, ensure_registry_key
 from registry.certificates.controllers import CertificateController
 from registry.dependencies import provide_answers, provide_settings, provide_vault, utc_now
+from registry.i18n import LanguageMiddleware, install_i18n
 from registry.problems import EXCEPTION_HANDLERS
 from registry.search.controllers import CertificateSearchController, SearchPages
 from registry.security_headers import SecurityHeadersMiddleware
@@ -31,7 +32,7 @@ from registry.verification.controllers import (
     VerificationPageController,
     verification_lifespan,
 )
-from registry.verification.i18n import LanguageMiddleware, install_i18n
+from registry.words import install_words
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -48,6 +49,13 @@ async def healthz() -> dict[str, Any]:
 
     await Certificate.select(Certificate.id).limit(1)
     return {"status": "ok"}
+
+
+def install_template_globals(engine: JinjaTemplateEngine) -> None:
+    """Every template gets gettext (`{% trans %}`, `_()`) in the request's language, and
+    the words of statuses and levels (registry/templates/_status.html)."""
+    install_i18n(engine)
+    install_words(engine)
 
 
 def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Litestar:
@@ -98,9 +106,10 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             "answers": Provide(provide_answers, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        # Every template gets gettext (`{% trans %}`, `_()`) in the request's language.
         template_config=TemplateConfig(
-            directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=install_i18n
+            directory=TEMPLATES,
+            engine=JinjaTemplateEngine,
+            engine_callback=install_template_globals,
         ),
         middleware=[SecurityHeadersMiddleware, LanguageMiddleware],
         openapi_config=OpenAPIConfig(

@@ -8,8 +8,6 @@ cap the import far below the 2,000 certificates per second target.
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +19,7 @@ from registry.bodies.services import get_body, load_keyset
 from registry.bodies.tables import SigningKey
 from registry.certificates.columns import certificate_columns
 from registry.certificates.tables import Certificate, CertificateRevision
+from registry.csv_input import read_csv
 from registry.db import is_unique_violation, write_transaction
 from registry.errors import ConflictError, FieldError, InvalidInputError
 from registry.principals import Principal
@@ -64,28 +63,22 @@ class ImportReport:
     refused: bool = False
 
 
-def decode_csv(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else GB18030 as Chinese Excel writes it."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError as e:
-        raise InvalidInputError(
-            "the file is neither UTF-8 nor GB18030 text; save it as CSV UTF-8 and retry"
-        ) from e
-
-
 def read_rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, row) pairs; the header is line 1. Raises on a bad header."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    """(line number, row) pairs; the header is line 1. Raises on a bad header.
+
+    `text` is a file decoded by `registry.csv_input.decode_csv`; blank rows are
+    passed over, and a row's line is the one it starts on.
+
+    Raises:
+        InvalidInputError: no header, a header that does not name the columns,
+            or text that is not CSV.
+    """
+    rows = read_csv(text)
     try:
-        header = next(reader)
+        header = next(rows)
     except StopIteration:
         raise InvalidInputError("the file is empty: it needs a header row") from None
-    names = [h.strip().lower() for h in header]
+    names = [h.lower() for h in header.cells]
     unknown = [n for n in names if n not in ALL_COLUMNS]
     missing = [c for c in REQUIRED_COLUMNS if c not in names]
     duplicated = sorted({n for n in names if names.count(n) > 1})
@@ -99,14 +92,12 @@ def read_rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
             + " (the last five may be left out)",
             errors=problems,
         )
-    for values in reader:
-        line = reader.line_num
-        if not any(v.strip() for v in values):
-            continue
+    for row in rows:
+        values = row.cells
         if len(values) != len(names):
-            yield line, {"__error__": f"has {len(values)} cells, the header has {len(names)}"}
+            yield row.line, {"__error__": f"has {len(values)} cells, the header has {len(names)}"}
             continue
-        yield line, {n: v.strip() for n, v in zip(names, values, strict=True)}
+        yield row.line, dict(zip(names, values, strict=True))
 
 
 def row_to_fields(row: dict[str, str]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from registry.bodies.services import HostedKeyVault
 from registry.certificates import importer, services
 from registry.certificates.services import WriteContext
 from registry.cli.context import certificate_answer, fail, now, run_with_database
+from registry.csv_input import decode_csv
 from registry.errors import FieldError, InvalidInputError
 from registry.principals import Principal
 from registry.settings import Settings
@@ -258,7 +259,7 @@ def cert_import(
     separated by ';').
     """
     try:
-        text = importer.decode_csv(file.read_bytes())
+        text = decode_csv(file.read_bytes())
         rows = list(importer.read_rows(text))
     except InvalidInputError as e:
         fail(e.detail + "".join(f"\n  {p.field}: {p.message}" for p in e.errors), code=1)

@@ -1,7 +1,7 @@
 """Pages for people: the home page `/`, the search page `/search`, the bodies page `/bodies`.
 
 Server-rendered, complete without JavaScript, in Chinese or English
-(registry/verification/i18n.py, gettext domain `search`). The JSON search is
+(registry/i18n.py, gettext domain `search`). The JSON search is
 `GET /api/v1/certificates` (`CertificateSearchController`); both call
 `registry.search.services`, whose results come from the read path.
 """
@@ -20,14 +20,13 @@ from litestar.response import Template
 
 from registry.dependencies import utc_now
 from registry.errors import InvalidInputError
+from registry.i18n import current_language
 from registry.search import services
 from registry.search.services import CountsCache
 from registry.settings import Settings
-from registry.verification.i18n import current_language
 from registry.verification.services import VerificationService
 from signing.identifiers import PROVINCES
 from signing.instants import CST, format_instant
-from signing.scheme import StarLevel
 
 __all__ = ["CertificateSearchController", "SearchPages"]
 
@@ -82,7 +81,6 @@ def _iso(value: datetime | None) -> str:
 def _page_context() -> dict[str, Any]:
     """What every search page's templates use (search/_macros.html)."""
     return {
-        "level_info": {level.value: level for level in StarLevel},
         "levels": list(services.LEVELS),
         "statuses": list(services.STATUSES),
         "province_name": province_name,

@@ -36,6 +36,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Template
 
 from registry.bodies.services import HostedKeyVault
+from registry.csv_input import decode_csv
 from registry.dependencies import parse_at, parse_min_level, utc_now
 from registry.errors import (
     FieldError,
@@ -48,6 +49,7 @@ from registry.settings import Settings
 from registry.tender import services
 from registry.tender.services import MAX_ITEMS, ReceiptCheck, SignedReceipt
 from registry.verification.services import VerificationService
+from registry.words import star_level, status_words
 from signing.errors import MalformedError
 from signing.instants import CST, parse_instant
 from signing.scheme import StarLevel
@@ -56,17 +58,6 @@ from signing.scheme import StarLevel
 REQUEST_MEMBERS: Final = ("items", "as_of", "min_level")
 
 #: Status words for the CSV download, in both languages (it goes into an evaluation file).
-STATUS_WORDS: Final = {
-    "valid": "有效 valid",
-    "suspended": "暂停 suspended",
-    "revoked": "撤销 revoked",
-    "withdrawn": "注销 withdrawn",
-    "expired": "已过期 expired",
-    "not_yet_valid": "尚未生效 not yet valid",
-    "not_found": "未找到 not found",
-    "signature_invalid": "签名无效 signature invalid",
-    "malformed": "格式错误 malformed",
-}
 CSV_HEADER: Final = (
     "查询项 Item",
     "类型 Kind",
@@ -240,13 +231,6 @@ def _cst(text: object) -> str:
         return text
 
 
-def _level(value: object) -> StarLevel | None:
-    try:
-        return StarLevel(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
 @dataclass(frozen=True, slots=True)
 class QrSymbol:
     """A QR code as one SVG path of unit squares (the template draws it)."""
@@ -274,7 +258,7 @@ def receipt_qr(url: str) -> QrSymbol:
 
 
 def _page_helpers() -> dict[str, Any]:
-    return {"cst": _cst, "star_level": _level, "levels": list(StarLevel), "max_items": MAX_ITEMS}
+    return {"cst": _cst, "levels": list(StarLevel), "max_items": MAX_ITEMS}
 
 
 def _receipt_context(
@@ -298,7 +282,7 @@ def _receipt_context(
             "meeting": sum(1 for r in results if r.get("meets_min_level") is True),
         },
         "skipped_rows": request.get("skipped") or [],
-        "min_level": _level(request.get("min_level")),
+        "min_level": star_level(request.get("min_level")),
         "rid": rid,
         "check_url": None if rid is None else receipt_url(settings, rid),
     }
@@ -378,7 +362,7 @@ class TenderPages(Controller):
             problems.raise_if_any()
             rows = services.read_rows(items_text, source="paste")
             if upload is not None:
-                rows += services.read_rows(services.decode_upload(upload[1]), source="file")
+                rows += services.read_rows(decode_csv(upload[1]), source="file")
             if not rows:
                 raise InvalidInputError(
                     "paste certificate numbers or USCCs, one a line, or choose a CSV file",
@@ -553,8 +537,13 @@ def _text_cell(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def _status_cell(value: object) -> str:
+    words = status_words(value)
+    return f"{words.zh} {words.en.lower()}"
+
+
 def _level_cell(value: object) -> str:
-    level = _level(value)
+    level = star_level(value)
     return "" if level is None else f"{level.zh} {level.value}"
 
 
@@ -587,7 +576,7 @@ def results_csv_bytes(payload: Mapping[str, Any], *, rid: str) -> bytes:
                     _text_cell(holder.get("name")),
                     holder.get("uscc", ""),
                     _level_cell(verdict.get("level")),
-                    STATUS_WORDS.get(str(verdict.get("status")), str(verdict.get("status"))),
+                    _status_cell(verdict.get("status")),
                     _meets_cell(verdict.get("meets_min_level")),
                     verdict.get("valid_from", ""),
                     verdict.get("valid_until", ""),

@@ -20,9 +20,7 @@ for 500 items stays a few hundred KiB; the payloads are public at
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
-import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -35,6 +33,7 @@ from registry.bodies.services import (
     ensure_registry_key,
     load_keyset,
 )
+from registry.csv_input import INVISIBLE, read_csv
 from registry.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
 from registry.tender.tables import VerificationReceipt
 from registry.verification.services import VerificationService
@@ -75,7 +74,6 @@ __all__ = [
     "check_receipt",
     "check_receipt_with",
     "classify_item",
-    "decode_upload",
     "load_receipt",
     "parse_items_request",
     "parse_rows",
@@ -100,9 +98,6 @@ SHOWN_TEXT: Final = 80
 #: 500 items of one certificate each take about 300 KiB; only USCCs with very
 #: many certificates come near.
 MAX_RECEIPT_LENGTH: Final = min(MAX_TOKEN_LENGTH, 1024 * 1024) - 64 * 1024
-
-#: Characters Excel and web pages leave around a value that are not spaces to `str.strip`.
-_INVISIBLE: Final = "\ufeff\u200b\u200c\u200d\u2060"
 
 
 class ItemKind(StrEnum):
@@ -137,7 +132,7 @@ def classify_item(text: str) -> Item:
     Raises:
         MalformedError: neither, with a sentence saying why.
     """
-    value = normalise_text(text).strip(_INVISIBLE)
+    value = normalise_text(text).strip(INVISIBLE)
     if not value:
         raise MalformedError("empty: give a certificate number or a USCC")
     if looks_like_uscc(value):
@@ -274,88 +269,23 @@ class ParsedInput:
         return sum(1 for row in self.accepted if row.other_cells)
 
 
-_MAGIC: Final = (
-    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another zip file"),
-    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)"),
-    (b"%PDF", "a PDF document"),
-    (b"\xff\xfe", "UTF-16 text (Excel's 'Unicode text')"),
-    (b"\xfe\xff", "UTF-16 text"),
-)
-_SAVE_AS: Final = "save it from Excel as 'CSV UTF-8' or 'CSV' and upload that"
-
-
-def decode_upload(data: bytes) -> str:
-    """The text of an uploaded CSV: UTF-8 (with or without BOM), else GB18030.
-
-    GB18030 is what Chinese Excel writes for "CSV" (PRODUCT §4). Bytes that
-    are neither, and files that are not text at all, are refused with a
-    sentence that says what to do, never decoded into something else.
-
-    Raises:
-        InvalidInputError: (field ``file``) unreadable.
-    """
-    for magic, what in _MAGIC:
-        if data.startswith(magic):
-            raise InvalidInputError(
-                f"the file is {what}, not CSV: {_SAVE_AS}",
-                errors=[FieldError("file", f"{what}, not CSV")],
-            )
-    text: str | None = None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = data.decode("gb18030")
-        except UnicodeDecodeError as e:
-            line = data.count(b"\n", 0, e.start) + 1
-            raise InvalidInputError(
-                f"the file is in an encoding we cannot read: byte 0x{data[e.start]:02X} on "
-                f"line {line} is neither UTF-8 nor GB18030; {_SAVE_AS}",
-                errors=[FieldError("file", "neither UTF-8 nor GB18030")],
-            ) from e
-    if "\x00" in text:
-        # UTF-16 without a BOM, or a binary file, decodes with NULs between characters.
-        raise InvalidInputError(
-            f"the file contains NUL characters, so it is not CSV text (UTF-16?): {_SAVE_AS}",
-            errors=[FieldError("file", "not CSV text")],
-        )
-    return text
-
-
-def _delimiter(text: str) -> str:
-    """The most frequent of tab (a paste from a spreadsheet), comma and semicolon (a
-    European-style CSV); comma when there is none."""
-    counts = {candidate: text.count(candidate) for candidate in ("\t", ",", ";")}
-    best = max(counts, key=lambda c: counts[c])
-    return best if counts[best] else ","
-
-
 def read_rows(text: str, *, source: str) -> list[InputRow]:
     """The first non-empty cell of each row, with its line number (from 1).
 
     Empty rows name nothing and are passed over; every other row is returned,
-    whatever its cell says (`parse_rows` decides).
+    whatever its cell says (`parse_rows` decides). An upload is decoded first
+    by `registry.csv_input.decode_csv`.
 
     Raises:
         InvalidInputError: (field ``source``) the text is not CSV (e.g. a field
             longer than the csv module allows).
     """
     rows: list[InputRow] = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
-    start = 1
-    try:
-        for cells in reader:
-            values = [v for v in (c.strip().strip(_INVISIBLE).strip() for c in cells) if v]
-            if values:
-                rows.append(
-                    InputRow(source=source, line=start, text=values[0], other_cells=len(values) - 1)
-                )
-            start = reader.line_num + 1
-    except csv.Error as e:
-        raise InvalidInputError(
-            f"line {reader.line_num} cannot be read as CSV: {e}",
-            errors=[FieldError(source, f"line {reader.line_num}: {e}")],
-        ) from e
+    for row in read_csv(text, field=source):
+        values = [cell for cell in row.cells if cell]
+        rows.append(
+            InputRow(source=source, line=row.line, text=values[0], other_cells=len(values) - 1)
+        )
     return rows
 
 

@@ -25,9 +25,9 @@ from piccolo.engine.base import Engine
 
 from registry.dependencies import parse_at, parse_min_level, utc_now
 from registry.errors import FieldError, InvalidInputError, NotFoundError
+from registry.i18n import current_language, using_language
 from registry.marks import DEFAULT_DPI, DEFAULT_SIZE_MM, MarkFormat, check_mark_size
 from registry.settings import Settings
-from registry.verification.i18n import current_language, using_language
 from registry.verification.services import (
     CertificateView,
     RenderedPage,
@@ -45,17 +45,6 @@ __all__ = [
     "verification_lifespan",
 ]
 
-#: (CSS class, icon) of each verdict: colour, icon and words say it together.
-_LOOK: Final = {
-    "valid": ("v-ok", "check"),
-    "suspended": ("v-warn", "pause"),
-    "revoked": ("v-bad", "cross"),
-    "withdrawn": ("v-grey", "minus"),
-    "expired": ("v-grey", "clock"),
-    "not_yet_valid": ("v-info", "clock"),
-    "signature_invalid": ("v-bad", "warning"),
-    "malformed": ("v-bad", "warning"),
-}
 AT_DESCRIPTION: Final = (
     "The status at this instant instead of now: RFC 3339, or a date YYYY-MM-DD meaning "
     "00:00 China Standard Time"
@@ -106,7 +95,6 @@ def _signed_day(name: str, value: date) -> Markup:
 def _page_context(view: CertificateView, *, at: datetime | None, en: bool) -> dict[str, Any]:
     verdict = view.verdict
     status = verdict.status.value
-    css, icon = _LOOK[status]
     cert = verdict.certificate
     state = verdict.status_at
     last_surveillance = state.last_surveillance if state else None
@@ -119,8 +107,6 @@ def _page_context(view: CertificateView, *, at: datetime | None, en: bool) -> di
         "number": view.number,
         "status": status,
         "level": verdict.level.value if verdict.level else None,
-        "css": css,
-        "icon": icon,
         "cert": cert,
         "score": cert.to_json()["score"] if cert else None,
         "revision_count": view.revision_count,

@@ -51,10 +51,15 @@ def row(number: str, **changes: str) -> dict[str, str]:
 
 
 def write_csv(
-    path: Path, rows: list[dict[str, str]], *, encoding: str, header: list[str] = HEADER
+    path: Path,
+    rows: list[dict[str, str]],
+    *,
+    encoding: str,
+    header: list[str] = HEADER,
+    delimiter: str = ",",
 ) -> Path:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\r\n")
+    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\r\n", delimiter=delimiter)
     writer.writeheader()
     writer.writerows(rows)
     path.write_bytes(out.getvalue().encode(encoding))
@@ -67,19 +72,31 @@ def run_import(cli_env: dict[str, str], path: Path, *extra: str) -> Any:
     )
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"),
+    [
+        ("utf-8", ","),
+        ("utf-8-sig", ","),
+        ("gb18030", ","),
+        ("utf-8-sig", ";"),  # Excel where the list separator is ';'
+        ("utf-8", "\t"),  # "Text (tab delimited)"
+    ],
+    ids=["utf-8", "utf-8-sig", "gb18030", "semicolons", "tabs"],
+)
 def test_import_reads_csv_as_chinese_excel_writes_it(
     client: TestClient[Any],
     settings: Settings,
     cli_env: dict[str, str],
     tmp_path: Path,
     encoding: str,
+    delimiter: str,
 ) -> None:
     make_body(settings)
     path = write_csv(
         tmp_path / "in.csv",
         [row("IMP-2026-0001"), row("imp-2026-0002", score="79.9")],
         encoding=encoding,
+        delimiter=delimiter,
     )
     result = run_import(cli_env, path)
     assert result.exit_code == 0, result.output

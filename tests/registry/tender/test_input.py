@@ -1,15 +1,14 @@
 """What the `/verify` page reads from a paste or a CSV file: encodings, rows, line numbers.
 
-Pure functions of `registry.tender.services`; the same files go through the
-page in test_pages.py and through a real browser in test_browser.py.
+Pure functions of `registry.tender.services` over `registry.csv_input`; the same
+files go through the page in test_pages.py and through a real browser in test_browser.py.
 """
 
 from __future__ import annotations
 
-import codecs
-
 import pytest
 
+from registry.csv_input import decode_csv
 from registry.errors import InvalidInputError
 from registry.tender.services import (
     MAX_ITEMS,
@@ -18,7 +17,6 @@ from registry.tender.services import (
     Item,
     ItemKind,
     classify_item,
-    decode_upload,
     parse_rows,
     read_rows,
 )
@@ -28,46 +26,22 @@ from tests.factories import uscc
 HOLDER = uscc("input-holder")
 CSV_TEXT = f"证书编号,企业名称\nCQC-2026-ASS-0001,青岛海川智能家电有限公司\n\n{HOLDER},北京多星\n"
 
-ENCODINGS = [
-    pytest.param(CSV_TEXT.encode("utf-8"), id="utf-8"),
-    pytest.param(codecs.BOM_UTF8 + CSV_TEXT.encode("utf-8"), id="utf-8 with BOM"),
-    pytest.param(CSV_TEXT.encode("gb18030"), id="gb18030 (Chinese Excel)"),
-    pytest.param(CSV_TEXT.replace("\n", "\r\n").encode("gb18030"), id="gb18030 with CRLF"),
-]
 
-
-@pytest.mark.parametrize("data", ENCODINGS)
-def test_utf8_and_gb18030_files_read_the_same(data: bytes) -> None:
-    rows = read_rows(decode_upload(data), source="file")
-    assert [(r.line, r.text) for r in rows] == [
-        (1, "证书编号"),
-        (2, "CQC-2026-ASS-0001"),
-        (4, HOLDER),
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(CSV_TEXT.encode("utf-8"), id="utf-8"),
+        pytest.param(CSV_TEXT.replace("\n", "\r\n").encode("gb18030"), id="gb18030 with CRLF"),
+    ],
+)
+def test_an_upload_reads_its_first_column_with_line_numbers(data: bytes) -> None:
+    # Encodings and refusals: tests/registry/test_csv_input.py.
+    rows = read_rows(decode_csv(data), source="file")
+    assert [(r.line, r.text, r.other_cells) for r in rows] == [
+        (1, "证书编号", 1),
+        (2, "CQC-2026-ASS-0001", 1),
+        (4, HOLDER, 1),
     ]
-
-
-UNREADABLE = [
-    # (bytes, words the message must contain)
-    pytest.param(b"CQC-2026-0001\ncaf\xe9\n", "neither UTF-8 nor GB18030", id="latin-1"),
-    pytest.param(b"\xff\xfeC\x00Q\x00C\x00", "UTF-16", id="utf-16 with BOM"),
-    pytest.param("CQC-2026-0001\n".encode("utf-16-le"), "NUL", id="utf-16 without BOM"),
-    pytest.param(b"PK\x03\x04\x14\x00\x06\x00", "Excel workbook", id="xlsx"),
-    pytest.param(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "old Excel workbook", id="xls"),
-]
-
-
-@pytest.mark.parametrize(("data", "words"), UNREADABLE)
-def test_a_file_we_cannot_read_gets_a_message_saying_what_to_do(data: bytes, words: str) -> None:
-    with pytest.raises(InvalidInputError) as caught:
-        decode_upload(data)
-    assert words in caught.value.detail
-    assert "CSV" in caught.value.detail
-    assert [e.field for e in caught.value.errors] == ["file"]
-
-
-def test_the_latin1_message_names_the_line() -> None:
-    with pytest.raises(InvalidInputError, match="line 2"):
-        decode_upload(b"CQC-2026-0001\ncaf\xe9\n")
 
 
 def test_first_non_empty_cell_quoted_cells_and_line_numbers() -> None:

@@ -184,7 +184,7 @@ def test_an_event_copy_changed_is_not_what_the_home_page_reports(
     home = client.get("/")
     line = re.search(rf"<li>[^\n]*{REVOKED}[^\n]*</li>", home.text)
     assert line is not None
-    assert "s-signature_invalid" in line.group(0)
+    assert "签名无效" in line.group(0)
 
 
 def test_the_documents_answer_says_what_the_signed_payload_says(

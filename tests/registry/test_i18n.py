@@ -11,9 +11,9 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po, write_po
 from jinja2 import DictLoader, Environment
 
-from registry.verification.i18n import LOCALE_DIR, Catalogs, install_i18n, negotiate, using_language
+from registry.i18n import LOCALE_DIR, Catalogs, install_i18n, negotiate, using_language
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 NEGOTIATION = [
     # (lang=, Accept-Language, chosen)
@@ -27,9 +27,13 @@ NEGOTIATION = [
     (None, "en;q=0", "zh-CN"),
     (None, "en;q=abc, *", "zh-CN"),
     (None, "EN-gb", "en"),
+    (None, "en-US;q=0.8, zh-Hant-TW;q=0.9", "zh-CN"),  # by quality, not by order
+    (None, "fr, en_GB;q=0.5", "en"),
+    (None, "zh-CN;q=0.5, en;Q=0.6", "en"),
     ("en", "zh-CN", "en"),
     ("zh-CN", "en", "zh-CN"),
     ("zh", "en", "zh-CN"),
+    ("en-US", "zh", "en"),
     ("fr", "en", "en"),  # an unknown ?lang= falls back to the header
     ("<script>", None, "zh-CN"),
     (None, "en," * 10000, "en"),
@@ -113,7 +117,7 @@ def _extracted_ids(domain: str) -> set[str]:
 def test_every_message_of_the_page_has_its_chinese_translation() -> None:
     """Extracted from the sources now, so a new untranslated string fails here."""
     ids = _extracted_ids("verification")
-    assert "Signature invalid" in ids and "Valid" in ids
+    assert "Status on a date" in ids and "Star level" in ids
     with (LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "verification.po").open("rb") as f:
         catalog = read_po(f)
     missing = sorted(

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Final, NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
+from babel import negotiate_locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -51,8 +52,11 @@ __all__ = [
 #: BCP 47 tags, as written in `<html lang>` and accepted in `?lang=`.
 LANGUAGES: Final = ("zh-CN", "en")
 DEFAULT_LANGUAGE: Final = "zh-CN"
-LOCALE_DIR: Final = Path(__file__).resolve().parent.parent / "locale"
+LOCALE_DIR: Final = Path(__file__).resolve().parent / "locale"
 
+#: The tags `negotiate` matches (lower case), and the page language of each: any
+#: Chinese (zh-TW, zh-Hant-HK...) gets Simplified Chinese, closer to its readers than English.
+_OFFERED: Final = {"zh-cn": "zh-CN", "zh": "zh-CN", "en": "en"}
 #: Where each language's catalogs may be: the Babel identifier first.
 _LOCALE_DIRS: Final = {"zh-CN": ("zh_CN", "zh-CN", "zh"), "en": ("en",)}
 #: Paths whose answers are never pages for people: no negotiation needed.
@@ -104,39 +108,42 @@ def using_language(lang: str, *, path: str = "/", query: str = "") -> Iterator[P
         _current.reset(token)
 
 
-def _language_of_tag(tag: str) -> str | None:
-    primary = tag.strip().lower().split("-", 1)[0].split("_", 1)[0]
-    if primary == "zh":
-        # Traditional-script readers get Simplified Chinese, closer to them than English.
-        return "zh-CN"
-    if primary == "en":
-        return "en"
-    return None
-
-
-def negotiate(lang_param: str | None, accept_language: str | None) -> str:
-    """The page language: `?lang=` when it names one we have, else `Accept-Language`
-    (RFC 9110 §12.5.4, by quality, first listed first), else zh-CN."""
-    if lang_param:
-        chosen = _language_of_tag(lang_param)
-        if chosen is not None:
-            return chosen
-    if not accept_language:
-        return DEFAULT_LANGUAGE
+def _accepted_tags(accept_language: str) -> list[str]:
+    """`Accept-Language`'s tags, best first: by quality, the first listed first among
+    equals (RFC 9110 §12.5.4); a tag with q=0 (or a q we cannot read) is not acceptable."""
     ranked: list[tuple[float, int, str]] = []
     for index, item in enumerate(accept_language[:_MAX_ACCEPT_LANGUAGE].split(",")):
         tag, _, params = item.partition(";")
         quality = 1.0
-        params = params.strip()
-        if params.startswith("q="):
-            try:
-                quality = float(params[2:])
-            except ValueError:
-                quality = 0.0
-        if quality > 0:
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        tag = tag.strip().replace("_", "-")
+        if quality > 0 and tag:
             ranked.append((-quality, index, tag))
-    for _, _, tag in sorted(ranked):
-        chosen = _language_of_tag(tag)
+    return [tag for _, _, tag in sorted(ranked)]
+
+
+def _offered(tags: list[str]) -> str | None:
+    """The first of `tags` we have a language for (Babel's `negotiate_locale`: an exact
+    match, else the primary subtag: zh-TW finds zh, EN-gb finds en)."""
+    chosen = negotiate_locale(tags, list(_OFFERED), sep="-", aliases={})
+    return None if chosen is None else _OFFERED[chosen.lower()]
+
+
+def negotiate(lang_param: str | None, accept_language: str | None) -> str:
+    """The page language: `?lang=` when it names one we have, else `Accept-Language`
+    (by quality), else zh-CN (PRODUCT §2: Chinese first)."""
+    if lang_param:
+        chosen = _offered([lang_param.strip().replace("_", "-")])
+        if chosen is not None:
+            return chosen
+    if accept_language:
+        chosen = _offered(_accepted_tags(accept_language))
         if chosen is not None:
             return chosen
     return DEFAULT_LANGUAGE

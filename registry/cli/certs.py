@@ -10,7 +10,6 @@ from typing import Any
 import click
 import httpx
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-from signing.documents import CertificatePayload, StatusEventPayload
 
 from registry.bodies import services as bodies
 from registry.bodies.services import HostedKeyVault
@@ -20,6 +19,7 @@ from registry.cli.context import fail, now, run_with_database
 from registry.errors import FieldError, InvalidInputError
 from registry.principals import Principal
 from registry.settings import Settings
+from signing.documents import CertificatePayload, StatusEventPayload
 from signing.errors import InvalidKeyError, InvalidPayloadError
 from signing.jws import CERTIFICATE_TYP, STATUS_TYP, sign_compact
 from signing.keys import PrivateKey

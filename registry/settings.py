@@ -27,17 +27,11 @@ class DatabaseSettings:
     #: `sqlite:///relative`, `sqlite:////absolute`, `postgresql://...` or `postgres://...`
     url: str
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.url.startswith("sqlite:")
-
 
 @dataclass(frozen=True)
 class KeyCustodySettings:
     #: Unlocks hosted private keys (encrypted PKCS#8). Never logged, never stored in the DB.
     passphrase: bytes = field(repr=False)
-    #: True when the passphrase is the development stand-in kept beside the database.
-    insecure_dev_passphrase: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +115,4 @@ def insecure_dev_key_custody(data_dir: Path) -> KeyCustodySettings:
         "development passphrase in %s. Set STARMARK_KEY_PASSPHRASE in production.",
         path,
     )
-    return KeyCustodySettings(
-        passphrase=path.read_text().strip().encode(), insecure_dev_passphrase=True
-    )
+    return KeyCustodySettings(passphrase=path.read_text().strip().encode())

@@ -1,7 +1,9 @@
 """Configuration, read once from the environment into frozen dataclasses.
 
-Only `Settings.from_env` reads `os.environ`; everything else is handed its
-settings (STYLE.md: library code never reads the environment).
+Only `Settings.from_env` reads `os.environ`, and `KeyFileSettings.from_env`
+(which it calls) for the commands that sign with a key file and need no
+database; everything else is handed its settings (STYLE.md: library code never
+reads the environment).
 """
 
 from __future__ import annotations
@@ -25,17 +27,32 @@ class DatabaseSettings:
     #: `sqlite:///relative`, `sqlite:////absolute`, `postgresql://...` or `postgres://...`
     url: str
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.url.startswith("sqlite:")
-
 
 @dataclass(frozen=True)
 class KeyCustodySettings:
     #: Unlocks hosted private keys (encrypted PKCS#8). Never logged, never stored in the DB.
     passphrase: bytes = field(repr=False)
-    #: True when the passphrase is the development stand-in kept beside the database.
-    insecure_dev_passphrase: bool = False
+
+
+@dataclass(frozen=True)
+class KeyFileSettings:
+    """The passphrase of a body's own key files (encrypted PKCS#8).
+
+    It encrypts the file `starmark key generate --out FILE` writes and unlocks
+    the one given with `--key FILE`. Read from STARMARK_KEY_PASSPHRASE like the
+    hosted keys' passphrase, but with no development stand-in: a key file
+    leaves the machine, so its passphrase must be one the user chose.
+    """
+
+    #: None when STARMARK_KEY_PASSPHRASE is unset or empty.
+    passphrase: bytes | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> KeyFileSettings:
+        """Without the side effects of `Settings.from_env` (no data directory is made)."""
+        env = os.environ if environ is None else environ
+        passphrase = env.get("STARMARK_KEY_PASSPHRASE")
+        return cls(passphrase=passphrase.encode() if passphrase else None)
 
 
 @dataclass(frozen=True)
@@ -56,9 +73,10 @@ class Settings:
         env = os.environ if environ is None else environ
         data_dir = data_dir_from_env(env)
         url = database_url_from_env(env)
-        passphrase = env.get("STARMARK_KEY_PASSPHRASE")
-        if passphrase:
-            keys = KeyCustodySettings(passphrase=passphrase.encode())
+        # The same variable as key files', read in one place.
+        key_file = KeyFileSettings.from_env(env)
+        if key_file.passphrase:
+            keys = KeyCustodySettings(passphrase=key_file.passphrase)
         else:
             keys = insecure_dev_key_custody(data_dir)
         return cls(
@@ -97,6 +115,4 @@ def insecure_dev_key_custody(data_dir: Path) -> KeyCustodySettings:
         "development passphrase in %s. Set STARMARK_KEY_PASSPHRASE in production.",
         path,
     )
-    return KeyCustodySettings(
-        passphrase=path.read_text().strip().encode(), insecure_dev_passphrase=True
-    )
+    return KeyCustodySettings(passphrase=path.read_text().strip().encode())

@@ -10,8 +10,10 @@ certificate, so that the most serious problem wins:
    document's ``signed_at`` (window, compromise, and the registry's
    ``recorded_at`` when known), whose ``body`` (when the key set binds it to
    one) is the document's ``issuer.code``, and every document must come from
-   the body that holds the certificate. Anything else is ``signature_invalid``:
-   nothing in the documents can be trusted.
+   the body that holds the certificate. A ``signed_at`` more than
+   `FUTURE_SIGNED_AT_TOLERANCE` after the verifier's ``now`` is a claim to be
+   signed in the future. Anything else is ``signature_invalid``: nothing in
+   the documents can be trusted.
 2. Rules. A good signature over a payload that breaks the rules (an invalid
    USCC, a level contradicting the score, revisions out of sequence, an
    illegal event sequence, documents of different certificates) is
@@ -23,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final, TypeVar
 
@@ -56,7 +58,15 @@ from signing.status import (
 
 T = TypeVar("T")
 
+#: How far a document's ``signed_at`` may lie after the verifier's ``now``: the
+#: clock skew between signer and verifier (PRODUCT §3: the registry refuses a
+#: ``signed_at`` in the future beyond a few minutes of skew; verifiers agree).
+#: Beyond it the document claims to be signed in the future, which no honest
+#: signer does and which a thief of a key would use to outlive a compromise.
+FUTURE_SIGNED_AT_TOLERANCE: Final = timedelta(minutes=5)
+
 __all__ = [
+    "FUTURE_SIGNED_AT_TOLERANCE",
     "SignedInput",
     "Verdict",
     "VerdictStatus",
@@ -160,7 +170,9 @@ def _issuer_code(payload: dict[str, Any]) -> object:
     return issuer.get("code") if isinstance(issuer, dict) else None
 
 
-def _open(item: SignedInput, keys: KeySet, typ: str | None, label: str) -> SignedDocument:
+def _open(
+    item: SignedInput, keys: KeySet, typ: str | None, label: str, *, now: datetime
+) -> SignedDocument:
     """Phase 1 for one document; payload problems met on the way are _RuleProblem."""
     try:
         doc = open_signed(item.jws, keys=keys, typ=typ)
@@ -176,6 +188,12 @@ def _open(item: SignedInput, keys: KeySet, typ: str | None, label: str) -> Signe
         signed_at = parse_instant(signed_at_text)
     except MalformedError as e:
         raise _RuleProblem(f"{label}: signed_at: {e}") from e
+    if signed_at > now + FUTURE_SIGNED_AT_TOLERANCE:
+        raise _SignatureProblem(
+            f"{label}: the document claims to be signed in the future, at "
+            f"{format_instant(signed_at)}, after the verifier's clock "
+            f"({format_instant(now)}, tolerance {_minutes(FUTURE_SIGNED_AT_TOLERANCE)})"
+        )
     try:
         doc.key.check_usable(signed_at, recorded_at=item.recorded_at)
     except UnverifiedSignatureError as e:
@@ -187,6 +205,11 @@ def _open(item: SignedInput, keys: KeySet, typ: str | None, label: str) -> Signe
             f"issuer {code!r}"
         )
     return doc
+
+
+def _minutes(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
 
 
 def _base(
@@ -331,6 +354,12 @@ def certificate_verdict(
     verdict ``malformed``. Never raises for bad documents: they are what the
     verdict is about.
 
+    ``at`` is the instant asked about; ``now`` is the verifier's clock, and only
+    ``now`` bounds ``signed_at``: a document signed more than
+    `FUTURE_SIGNED_AT_TOLERANCE` after ``now`` makes the verdict
+    ``signature_invalid``, whatever ``at`` is (asking about a later instant
+    does not make a document from the future acceptable).
+
     Raises:
         ValueError: ``at`` or ``now`` is naive.
     """
@@ -356,13 +385,15 @@ def certificate_verdict(
         for i, item in enumerate(revisions):
             try:
                 opened_revisions.append(
-                    _open(item, keys, CERTIFICATE_TYP, f"certificate revision #{i + 1}")
+                    _open(item, keys, CERTIFICATE_TYP, f"certificate revision #{i + 1}", now=now)
                 )
             except _RuleProblem as e:
                 rule_problem = rule_problem or str(e)
         for i, item in enumerate(events):
             try:
-                opened_events.append(_open(item, keys, STATUS_TYP, f"status event #{i + 1}"))
+                opened_events.append(
+                    _open(item, keys, STATUS_TYP, f"status event #{i + 1}", now=now)
+                )
             except _RuleProblem as e:
                 rule_problem = rule_problem or str(e)
         if opened_revisions:
@@ -486,7 +517,9 @@ def document_verdict(
     not yet valid at ``at``). A status event or a receipt is judged as a
     document alone: ``valid``, ``signature_invalid`` or ``malformed``
     (PRODUCT §4); ``meets_min_level``, when asked, is then false, since only a
-    certificate has a level.
+    certificate has a level. As in `certificate_verdict`, a ``signed_at`` more
+    than `FUTURE_SIGNED_AT_TOLERANCE` after ``now`` (the verifier's clock, not
+    ``at``) is ``signature_invalid``.
 
     Raises:
         ValueError: ``at`` or ``now`` is naive.
@@ -514,7 +547,7 @@ def document_verdict(
         )
     label = _WHAT.get(typ, "document")
     try:
-        opened = _open(SignedInput(token), keys, None, label)
+        opened = _open(SignedInput(token), keys, None, label, now=now)
     except _SignatureProblem as e:
         return _failure(
             VerdictStatus.SIGNATURE_INVALID,

@@ -25,10 +25,3 @@ def audit_entry(
             detail=json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str),
         )
     )
-
-
-async def recent_entries(limit: int = 50) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = (
-        await AuditEntry.select().order_by(AuditEntry.id, ascending=False).limit(limit)
-    )
-    return rows

@@ -21,7 +21,7 @@ from registry.certificates.columns import certificate_columns
 from registry.certificates.tables import Certificate, CertificateRevision
 from registry.csv_input import read_csv
 from registry.db import is_unique_violation, write_transaction
-from registry.errors import ConflictError, FieldError, InvalidInputError
+from registry.errors import FieldError, InvalidInputError
 from registry.principals import Principal
 from signing.documents import CertificatePayload
 from signing.errors import InvalidPayloadError
@@ -295,10 +295,3 @@ async def _store_batch(
         f"{batch[0].payload.number}..{batch[-1].payload.number}",
         count=len(batch),
     )
-
-
-def raise_if_refused(report: ImportReport) -> None:
-    if report.refused:
-        raise ConflictError(
-            f"{len(report.rejected)} row(s) are invalid; nothing was stored (--all-or-nothing)"
-        )

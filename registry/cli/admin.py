@@ -11,7 +11,7 @@ from registry.bodies import services as bodies
 from registry.bodies.services import HostedKeyVault
 from registry.cli.context import fail, now, run_with_database
 from registry.principals import Principal
-from registry.settings import Settings
+from registry.settings import KeyFileSettings, Settings
 from signing.errors import MalformedError
 from signing.instants import parse_instant
 from signing.keys import PrivateKey
@@ -104,7 +104,7 @@ def key_generate(body_code: str, hosted: bool, out: Path | None) -> None:
     if hosted == (out is not None):
         raise click.UsageError("give exactly one of --hosted or --out FILE")
     if out is not None:
-        passphrase = os.environ.get("STARMARK_KEY_PASSPHRASE")
+        passphrase = KeyFileSettings.from_env().passphrase
         if not passphrase:
             raise click.UsageError("set STARMARK_KEY_PASSPHRASE to encrypt the key file")
         if out.exists():
@@ -116,7 +116,7 @@ def key_generate(body_code: str, hosted: bool, out: Path | None) -> None:
                 body_code, key.public_key.to_jwk(), not_before=now(), principal=Principal.cli()
             )
 
-        pem = key.to_pkcs8_pem(passphrase=passphrase.encode())
+        pem = key.to_pkcs8_pem(passphrase=passphrase)
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(pem)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import click
 import httpx
@@ -19,7 +19,7 @@ from registry.cli.context import certificate_answer, fail, now, run_with_databas
 from registry.csv_input import decode_csv
 from registry.errors import FieldError, InvalidInputError
 from registry.principals import Principal
-from registry.settings import Settings
+from registry.settings import KeyFileSettings, Settings
 from signing.documents import CertificatePayload, StatusEventPayload
 from signing.errors import InvalidKeyError, InvalidPayloadError
 from signing.jws import CERTIFICATE_TYP, STATUS_TYP, sign_compact
@@ -27,11 +27,11 @@ from signing.keys import PrivateKey
 
 
 def load_key_file(path: Path) -> PrivateKey:
-    passphrase = os.environ.get("STARMARK_KEY_PASSPHRASE")
+    passphrase = KeyFileSettings.from_env().passphrase
     if not passphrase:
         raise click.UsageError("set STARMARK_KEY_PASSPHRASE to unlock the key file")
     try:
-        return PrivateKey.from_pkcs8_pem(path.read_bytes(), passphrase=passphrase.encode())
+        return PrivateKey.from_pkcs8_pem(path.read_bytes(), passphrase=passphrase)
     except OSError as e:
         fail(f"cannot read key file {path}: {e.strerror}", code=2)
     except InvalidKeyError as e:
@@ -80,6 +80,10 @@ class RemoteRegistry:
             cursor = page.get("next_cursor")
             if not cursor:
                 fail(f"the registry knows no body {body_code}")
+
+    def certificate(self, number: str) -> dict[str, Any]:
+        """The certificate document (`GET /api/v1/certificates/{number}`)."""
+        return self._call("GET", f"/api/v1/certificates/{quote(number, safe='')}")
 
     def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         return self._call("POST", path, json=body)
@@ -221,7 +225,7 @@ def cert_status(
 
     if registry_url:
         remote = RemoteRegistry(registry_url, token)
-        current = remote._call("GET", f"/api/v1/certificates/{number}")
+        current = remote.certificate(number)
         request = signed_request(current["body"], current["certificate"]["revision"])
         echo_certificate(remote.post(f"/api/v1/certificates/{number}/events", request))
         return

@@ -15,6 +15,12 @@ check needs no network and no database. Exit status:
 The verdict itself comes from `signing.verdict`, the same code the registry's
 verification page runs; with ``--registry`` the documents and keys are fetched
 and checked here, not taken on the registry's word.
+
+``--at`` is the instant asked about; it does not move this machine's clock.
+A document whose ``signed_at`` is more than
+`signing.verdict.FUTURE_SIGNED_AT_TOLERANCE` (5 minutes) after the clock now
+claims to be signed in the future and is ``signature_invalid`` (exit 1),
+whatever ``--at`` says.
 """
 
 from __future__ import annotations
@@ -219,7 +225,9 @@ def verify(
 ) -> None:
     """Verify a certificate NUMBER or a signed FILE.jws (certificate, status event or receipt).
 
-    Exits 0 only when valid at --at, 1 when not, 2 on a usage error.
+    Exits 0 only when valid at --at, 1 when not, 2 on a usage error. --at does
+    not move the clock: a document signed more than 5 minutes after the clock
+    now is not valid (signature invalid).
     """
     if registry_url and jwks_file:
         raise click.UsageError("give either --registry URL or --jwks FILE, not both")

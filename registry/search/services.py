@@ -174,16 +174,6 @@ class SearchQuery:
         """
         return self.dated and self.as_of < self.now
 
-    def filter_params(self) -> dict[str, str]:
-        """The filters as query parameters (for links to other pages of results)."""
-        params = {
-            "level": self.level,
-            "status": self.status,
-            "body": self.body,
-            "province": self.province,
-        }
-        return {k: v for k, v in params.items() if v}
-
 
 @dataclass(frozen=True)
 class SearchPage:

@@ -1,8 +1,9 @@
-"""Fixtures of the `signing` tests: the shared conformance vectors and signed documents.
+"""Fixtures of the `signing` tests: the conformance vectors and signed documents.
 
-The vectors (RFC 8785 and Wycheproof Ed25519) live in ``../shared/vectors``
-beside the repository. They are the independent check that we speak the
-standards: when they are missing, the tests fail instead of quietly skipping.
+The vectors (RFC 8785 and Wycheproof Ed25519) live in ``tests/vectors``, copied
+from the standards' sources (see its README). They are the independent check that
+we speak the standards: when they are missing, the tests fail instead of quietly
+skipping.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from signing.jws import CERTIFICATE_TYP, STATUS_TYP, sign_compact
 from signing.keys import KeyRecord, PrivateKey
 from signing.status import EventStatus
 
-#: The one place the shared vectors are located: ../shared/vectors from the repo root.
-VECTORS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "vectors"
+#: The one place the conformance vectors are located: tests/vectors.
+VECTORS_DIR = Path(__file__).resolve().parents[1] / "vectors"
 
 #: Signing time of the default documents.
 SIGNED_AT = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
@@ -37,8 +38,7 @@ USCC = "91370200264574251E"
 def _vectors() -> Path:
     if not VECTORS_DIR.is_dir():
         pytest.fail(
-            f"the shared conformance vectors are missing: expected {VECTORS_DIR} "
-            "(../shared/vectors beside the repository)",
+            f"the conformance vectors are missing: expected {VECTORS_DIR}",
             pytrace=False,
         )
     return VECTORS_DIR
@@ -46,7 +46,7 @@ def _vectors() -> Path:
 
 @pytest.fixture(scope="session")
 def vectors_dir() -> Path:
-    """``../shared/vectors``; fails the test when it is missing."""
+    """``tests/vectors``; fails the test when it is missing."""
     return _vectors()
 
 

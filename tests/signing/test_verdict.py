@@ -17,6 +17,7 @@ from signing.keys import KeyRecord, KeyState, PrivateKey
 from signing.scheme import StarLevel
 from signing.status import EventStatus as E
 from signing.verdict import (
+    FUTURE_SIGNED_AT_TOLERANCE,
     SignedInput,
     Verdict,
     VerdictStatus,
@@ -41,13 +42,14 @@ def verdict(
     at: datetime = DURING,
     min_level: StarLevel | None = None,
     recorded_at: datetime | None = None,
+    now: datetime = NOW,
 ) -> Verdict:
     return certificate_verdict(
         revisions=[SignedInput(t, recorded_at=recorded_at) for t in revisions],
         events=[SignedInput(t, recorded_at=recorded_at) for t in events or []],
         keys=keys,
         at=at,
-        now=NOW,
+        now=now,
         min_level=min_level,
     )
 
@@ -113,8 +115,10 @@ def test_the_revision_in_force_gives_the_level(
 ) -> None:
     first = docs.sign(docs.certificate())
     second = docs.sign(docs.certificate(revision=2, score=97, signed_at=cst(2027, 1, 10)))
-    early = verdict([second, first], keys=keyset, at=cst(2026, 12, 1))  # any order
-    late = verdict([first, second], keys=keyset, at=cst(2027, 2, 1))
+    # Checked in February 2027, once both revisions are signed.
+    now = cst(2027, 2, 1)
+    early = verdict([second, first], keys=keyset, at=cst(2026, 12, 1), now=now)  # any order
+    late = verdict([first, second], keys=keyset, at=now, now=now)
     assert (early.revision, early.level) == (1, StarLevel.FOUR_STAR)
     assert (late.revision, late.level) == (2, StarLevel.FIVE_STAR)
     assert late.to_json()["certificate"]["score"] == 97
@@ -263,6 +267,63 @@ def test_an_event_signed_by_another_body(docs: Any, keyset: KeySet, other_key: P
 def test_a_plain_jwks_binds_no_body(docs: Any, other_key: PrivateKey) -> None:
     keys = KeySet.from_jwks({"keys": [other_key.public_key.to_jwk()]})
     assert verdict([docs.sign(docs.certificate(), key=other_key)], keys=keys).is_valid
+
+
+def future_document(kind: str, docs: Any, signed_at: datetime) -> str:
+    """A certificate revision, status event or receipt (by the body's key) signed at signed_at."""
+    if kind == "certificate":
+        return str(docs.sign(docs.certificate(signed_at=signed_at)))
+    if kind == "status event":
+        return str(docs.sign(docs.event(E.SUSPENDED, cst(2026, 2, 1), signed_at=signed_at)))
+    receipt = ReceiptPayload(
+        request={"items": ["CQC-2026-ASS-0001"]},
+        results=[{"item": "CQC-2026-ASS-0001", "verdicts": []}],
+        as_of=DURING,
+        checked_at=signed_at,
+        signed_at=signed_at,
+    )
+    return sign_compact(receipt.to_json(), key=docs.key, typ=RECEIPT_TYP)
+
+
+@pytest.mark.parametrize("kind", ["certificate", "status event", "receipt"])
+def test_a_document_signed_in_the_future_is_not_valid(docs: Any, kind: str) -> None:
+    keys = KeySet.from_jwks({"keys": [docs.key.public_key.to_jwk()]})  # binds no body
+    token = future_document(kind, docs, NOW + timedelta(days=2))
+    # Asking about a later instant does not move the verifier's clock.
+    for at in (DURING, NOW + timedelta(days=3)):
+        result = document_verdict(token, keys=keys, at=at, now=NOW)
+        assert result.status is VerdictStatus.SIGNATURE_INVALID, result.reason
+        assert result.to_json()["signature"]["valid"] is False
+        assert "claims to be signed in the future, at 2026-03-03T04:00:00Z" in result.reason
+
+
+@pytest.mark.parametrize("kind", ["certificate", "status event", "receipt"])
+def test_clock_skew_within_the_tolerance_is_accepted(docs: Any, kind: str) -> None:
+    keys = KeySet.from_jwks({"keys": [docs.key.public_key.to_jwk()]})
+    assert timedelta(minutes=5) == FUTURE_SIGNED_AT_TOLERANCE
+    for ahead in (timedelta(minutes=4), FUTURE_SIGNED_AT_TOLERANCE):
+        token = future_document(kind, docs, NOW + ahead)
+        result = document_verdict(token, keys=keys, at=NOW, now=NOW)
+        assert result.status is VerdictStatus.VALID, result.reason
+    token = future_document(kind, docs, NOW + FUTURE_SIGNED_AT_TOLERANCE + timedelta(seconds=1))
+    result = document_verdict(token, keys=keys, at=NOW, now=NOW)
+    assert result.status is VerdictStatus.SIGNATURE_INVALID
+
+
+def test_an_event_signed_in_the_future_invalidates_the_certificate(
+    docs: Any, keyset: KeySet
+) -> None:
+    # A revocation back-dated in effect but forward-dated in signature.
+    event = docs.sign(docs.event(E.REVOKED, cst(2026, 2, 1), signed_at=NOW + timedelta(days=2)))
+    result = verdict([docs.sign(docs.certificate())], [event], keys=keyset)
+    assert_signature_invalid(
+        result, "status event #1: the document claims to be signed in the future"
+    )
+
+
+def test_a_bad_signature_is_reported_before_a_future_signed_at(docs: Any, keyset: KeySet) -> None:
+    forged = tamper(docs.sign(docs.certificate(signed_at=NOW + timedelta(days=2))))
+    assert_signature_invalid(verdict([forged], keys=keyset), "does not verify")
 
 
 def test_a_backdated_certificate_signed_today_with_todays_key_is_valid(docs: Any) -> None:

@@ -179,6 +179,34 @@ def test_cli_errors_are_one_line_reasons_not_tracebacks(
     assert "no certification body with code NOPE" in unknown.output
 
 
+def test_key_files_need_a_passphrase_the_user_chose(tmp_path: Path) -> None:
+    # No STARMARK_KEY_PASSPHRASE: a key file is neither written nor read, and the
+    # hosted keys' development stand-in (a file in the data directory) is not made.
+    env: dict[str, str | None] = {
+        "STARMARK_KEY_PASSPHRASE": None,
+        "STARMARK_DATA_DIR": str(tmp_path / "data"),
+        "DATABASE_URL": "sqlite:////nonexistent/never-used.sqlite3",
+    }
+    runner = CliRunner()
+    key_file = tmp_path / "own.pem"
+    generated = runner.invoke(
+        main, ["key", "generate", "--body", "OWN", "--out", str(key_file)], env=env
+    )
+    assert generated.exit_code == 2
+    assert "set STARMARK_KEY_PASSPHRASE to encrypt the key file" in generated.output
+    assert not key_file.exists()
+    cert_file = tmp_path / "cert.json"
+    cert_file.write_text(json.dumps(certificate_fields("OWN-2026-0001")), "utf-8")
+    key_file.write_bytes(b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n")
+    args = ["cert", "issue", str(cert_file), "--body", "OWN", "--key", str(key_file)]
+    issued = runner.invoke(
+        main, [*args, "--registry", "http://127.0.0.1:9", "--token", "t"], env=env
+    )
+    assert issued.exit_code == 2
+    assert "set STARMARK_KEY_PASSPHRASE to unlock the key file" in issued.output
+    assert not (tmp_path / "data").exists()
+
+
 def test_operator_api_registers_bodies_keys_and_tokens(
     client: TestClient[Any], settings: Settings
 ) -> None:

@@ -30,7 +30,7 @@ VERDICT_KEYS = {
 }  # fmt: skip
 
 
-def certificate(**overrides: Any) -> CertificatePayload:
+def certificate(*, signed_at: datetime = SIGNED_AT, **overrides: Any) -> CertificatePayload:
     fields: dict[str, Any] = {
         "number": NUMBER,
         "score": 96,
@@ -41,7 +41,7 @@ def certificate(**overrides: Any) -> CertificatePayload:
     }
     fields.update(overrides)
     return CertificatePayload.build(
-        fields, issuer_code="CQC", issuer_name="中国质量认证中心", revision=1, signed_at=SIGNED_AT
+        fields, issuer_code="CQC", issuer_name="中国质量认证中心", revision=1, signed_at=signed_at
     )
 
 
@@ -174,6 +174,42 @@ def test_a_garbage_jws_file(files: dict[str, Path]) -> None:
 def test_a_status_event_alone(files: dict[str, Path]) -> None:
     result = run(files["event"], "--jwks", files["jwks"], "--json")
     assert result.exit_code == 0
+    assert json.loads(result.stdout)["status"] == "valid"
+
+
+def signed_ahead(folder: Path, ahead: timedelta) -> Path:
+    """A certificate valid since yesterday, signed `ahead` of this machine's clock."""
+    now = datetime.now(UTC)
+    yesterday = (now - timedelta(days=1)).date().isoformat()
+    path = folder / "ahead.jws"
+    path.write_text(cert_token(signed_at=now + ahead, issued_on=yesterday, valid_from=yesterday))
+    return path
+
+
+def test_a_document_signed_two_days_ahead_is_not_valid(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    path = signed_ahead(tmp_path, timedelta(days=2))
+    later = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    # --at asks about an instant; it does not move the verifier's clock.
+    for at in ([], ["--at", later]):
+        result = run(path, "--jwks", files["jwks"], "--json", *at)
+        assert result.exit_code == 1, result.output
+        verdict = json.loads(result.stdout)
+        assert verdict["status"] == "signature_invalid"
+        assert verdict["signature"]["valid"] is False
+        assert "claims to be signed in the future" in verdict["reason"]
+    summary = run(path, "--jwks", files["jwks"])
+    assert summary.exit_code == 1
+    assert summary.stdout.startswith("SIGNATURE INVALID")
+
+
+def test_a_document_signed_four_minutes_ahead_is_valid(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    path = signed_ahead(tmp_path, timedelta(minutes=4))
+    result = run(path, "--jwks", files["jwks"], "--json")
+    assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["status"] == "valid"
 
 

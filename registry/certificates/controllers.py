@@ -5,18 +5,29 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency, Provide
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
 
 from registry.bodies.services import HostedKeyVault
 from registry.certificates import services
-from registry.certificates.services import WriteContext
+from registry.certificates.schemas import (
+    CertificateDocument,
+    CertificateRequest,
+    StatusEventRequest,
+    Verdict,
+    to_fields,
+)
+from registry.certificates.services import StoredCertificate, WriteContext
 from registry.dependencies import parse_at, provide_principal, utc_now
 from registry.errors import FieldError, InvalidInputError
 from registry.idempotency import request_fingerprint, run_once
 from registry.principals import Principal
+from registry.problems import problem_responses
 from registry.search import services as search
+from registry.search.schemas import SearchPage
 from registry.settings import Settings
 from registry.verification.services import VerificationService
 from signing.instants import format_instant
@@ -30,6 +41,15 @@ IdempotencyKey = Annotated[
         description="Makes a retry safe: the same key and body get the first answer.",
     ),
 ]
+
+
+def document(stored: StoredCertificate, verdict: Any) -> CertificateDocument:
+    """`GET /api/v1/certificates/{number}` as its schema says (PRODUCT §4)."""
+    return msgspec.convert(services.certificate_document(stored, verdict), CertificateDocument)
+
+
+#: The answers of a write besides its 201.
+WRITE_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 413, 422)
 
 
 def parse_min_level(value: str | None) -> StarLevel | None:
@@ -54,6 +74,7 @@ class CertificateController(Controller):
         summary="Search certificates",
         description="A query over holder names (Chinese and English), scope, certificate "
         "number and USCC, with filters; ranked by relevance, then name (docs/search.md).",
+        responses=problem_responses(422),
     )
     async def list_certificates(
         self,
@@ -87,7 +108,7 @@ class CertificateController(Controller):
         cursor: Annotated[
             str | None, QueryParameter(description="next_cursor of the previous page")
         ] = None,
-    ) -> dict[str, Any]:
+    ) -> SearchPage:
         query = search.parse_search(
             q=q,
             level=level,
@@ -100,27 +121,45 @@ class CertificateController(Controller):
             now=utc_now(),
         )
         page = await search.search(query, public_url=settings.public_url)
-        return {
-            "items": page.items,
-            "next_cursor": page.next_cursor,
-            "as_of": format_instant(page.as_of),
-        }
+        return msgspec.convert(
+            {
+                "items": page.items,
+                "next_cursor": page.next_cursor,
+                "as_of": format_instant(page.as_of),
+            },
+            SearchPage,
+        )
 
-    @get("/{number:str}", summary="One certificate, all revisions and events, each with its JWS")
-    async def get_certificate(self, number: FromPath[str]) -> dict[str, Any]:
+    @get(
+        "/{number:str}",
+        summary="One certificate, all revisions and events, each with its JWS",
+        responses=problem_responses(404),
+    )
+    async def get_certificate(self, number: FromPath[str]) -> CertificateDocument:
         stored = await services.require_certificate(number)
         now = utc_now()
         verdict = await services.verdict_for(number, at=now, now=now, stored=stored)
-        return services.certificate_document(stored, verdict)
+        return document(stored, verdict)
 
-    @get("/{number:str}/verification", summary="The verdict as JSON")
+    @get(
+        "/{number:str}/verification",
+        summary="The verdict as JSON",
+        responses={
+            404: ResponseSpec(
+                data_container=Verdict,
+                generate_examples=False,
+                description="No such certificate: the not_found verdict",
+            ),
+            **problem_responses(422),
+        },
+    )
     async def verification(
         self,
         request: Request[Any, Any, Any],
         number: FromPath[str],
         at: FromQuery[str | None] = None,
         min_level: FromQuery[str | None] = None,
-    ) -> Response[dict[str, Any]]:
+    ) -> Response[Verdict]:
         now = utc_now()
         instant = parse_at(at, field="at", now=now)
         level = parse_min_level(min_level)
@@ -136,7 +175,8 @@ class CertificateController(Controller):
                     view.verdict, meets_min_level=None if level is None else False
                 )
         return Response(
-            content=verdict.to_json(), status_code=404 if verdict.status == "not_found" else 200
+            content=msgspec.convert(verdict.to_json(), Verdict),
+            status_code=404 if verdict.status == "not_found" else 200,
         )
 
     async def _write(
@@ -145,7 +185,7 @@ class CertificateController(Controller):
         principal: Principal,
         idempotency_key: str | None,
         write: Any,
-    ) -> Response[Any]:
+    ) -> Response[CertificateDocument]:
         fingerprint = request_fingerprint(request.method, request.url.path, await request.body())
         scope = f"body:{principal.body_code}" if principal.body_code else "operator"
 
@@ -153,7 +193,7 @@ class CertificateController(Controller):
             stored = await write()
             now = utc_now()
             verdict = await services.verdict_for(stored.number, at=now, now=now, stored=stored)
-            return 201, services.certificate_document(stored, verdict)
+            return 201, msgspec.to_builtins(document(stored, verdict))
 
         status, body = await run_once(
             scope=scope, key=idempotency_key, fingerprint=fingerprint, write=run
@@ -165,17 +205,21 @@ class CertificateController(Controller):
         summary="Issue a certificate (fields signed with the hosted key, or {jws})",
         dependencies={"principal": Provide(provide_principal)},
         status_code=201,
+        responses=WRITE_PROBLEMS,
     )
     async def issue(
         self,
         request: Request[Any, Any, Any],
-        data: JSONBody[dict[str, Any]],
+        data: JSONBody[CertificateRequest],
         principal: NamedDependency[Principal],
         vault: NamedDependency[HostedKeyVault],
         settings: NamedDependency[Settings],
         idempotency_key: IdempotencyKey = None,
-    ) -> Response[Any]:
-        body_code = data.pop("body", None) if principal.is_operator else None
+    ) -> Response[CertificateDocument]:
+        fields = to_fields(data)
+        # Only an operator names the body; from a body's token `body` is refused
+        # by the service like any member a certificate does not have.
+        body_code = fields.pop("body", None) if principal.is_operator else None
         ctx = WriteContext(
             principal=principal, now=utc_now(), vault=vault, clock_skew=settings.clock_skew
         )
@@ -183,7 +227,7 @@ class CertificateController(Controller):
             request,
             principal,
             idempotency_key,
-            lambda: services.issue_certificate(data, body_code=body_code, ctx=ctx),
+            lambda: services.issue_certificate(fields, body_code=body_code, ctx=ctx),
         )
 
     @post(
@@ -191,17 +235,18 @@ class CertificateController(Controller):
         summary="Add a revision (new level, scope, renewal)",
         dependencies={"principal": Provide(provide_principal)},
         status_code=201,
+        responses=WRITE_PROBLEMS,
     )
     async def revise(
         self,
         request: Request[Any, Any, Any],
         number: FromPath[str],
-        data: JSONBody[dict[str, Any]],
+        data: JSONBody[CertificateRequest],
         principal: NamedDependency[Principal],
         vault: NamedDependency[HostedKeyVault],
         settings: NamedDependency[Settings],
         idempotency_key: IdempotencyKey = None,
-    ) -> Response[Any]:
+    ) -> Response[CertificateDocument]:
         ctx = WriteContext(
             principal=principal, now=utc_now(), vault=vault, clock_skew=settings.clock_skew
         )
@@ -209,7 +254,7 @@ class CertificateController(Controller):
             request,
             principal,
             idempotency_key,
-            lambda: services.add_revision(number, data, ctx=ctx),
+            lambda: services.add_revision(number, to_fields(data), ctx=ctx),
         )
 
     @post(
@@ -217,17 +262,18 @@ class CertificateController(Controller):
         summary="Suspend, reinstate, revoke, withdraw, or record a passed surveillance",
         dependencies={"principal": Provide(provide_principal)},
         status_code=201,
+        responses=WRITE_PROBLEMS,
     )
     async def add_event(
         self,
         request: Request[Any, Any, Any],
         number: FromPath[str],
-        data: JSONBody[dict[str, Any]],
+        data: JSONBody[StatusEventRequest],
         principal: NamedDependency[Principal],
         vault: NamedDependency[HostedKeyVault],
         settings: NamedDependency[Settings],
         idempotency_key: IdempotencyKey = None,
-    ) -> Response[Any]:
+    ) -> Response[CertificateDocument]:
         ctx = WriteContext(
             principal=principal, now=utc_now(), vault=vault, clock_skew=settings.clock_skew
         )
@@ -235,5 +281,5 @@ class CertificateController(Controller):
             request,
             principal,
             idempotency_key,
-            lambda: services.add_status_event(number, data, ctx=ctx),
+            lambda: services.add_status_event(number, to_fields(data), ctx=ctx),
         )

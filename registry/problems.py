@@ -36,15 +36,15 @@ class ProblemDetails(msgspec.Struct):
     status: int
     detail: Annotated[str, msgspec.Meta(description="what went wrong, for a person to act on")]
     instance: Annotated[str, msgspec.Meta(description="the path that was asked")]
-    errors: (
-        Annotated[list[ProblemField], msgspec.Meta(description="each field that breaks a rule")]
-        | msgspec.UnsetType
-    ) = msgspec.UNSET
+    errors: Annotated[
+        list[ProblemField] | msgspec.UnsetType,
+        msgspec.Meta(description="each field that breaks a rule (422)"),
+    ] = msgspec.UNSET
 
 
 #: PRODUCT §4 "Errors": what each 4xx status means in this API.
 PROBLEM_MEANINGS = {
-    400: "Unreadable request: the body is empty or not JSON",
+    400: "Unreadable request (a body that is empty or not JSON)",
     401: "Missing or invalid token",
     403: "Another body's certificate, or not allowed for this token",
     404: "Unknown",

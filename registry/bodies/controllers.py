@@ -59,7 +59,7 @@ class BodyController(Controller):
     path = "/api/v1/bodies"
     tags = ["bodies"]
 
-    @get("/", summary="Certification bodies and their keys", responses=problem_responses(422))
+    @get("/", summary="Certification bodies and their keys", responses=problem_responses(400, 422))
     async def list_bodies(
         self,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
@@ -173,7 +173,12 @@ class KeyController(Controller):
         )
 
 
-@get("/.well-known/jwks.json", summary="All public keys", tags=["keys"])
+@get(
+    "/.well-known/jwks.json",
+    summary="All public keys",
+    tags=["keys"],
+    media_type="application/jwk-set+json",
+)
 async def jwks() -> Response[Jwks]:
     keyset = await services.load_keyset()
     return Response(

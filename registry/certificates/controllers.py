@@ -74,7 +74,7 @@ class CertificateController(Controller):
         summary="Search certificates",
         description="A query over holder names (Chinese and English), scope, certificate "
         "number and USCC, with filters; ranked by relevance, then name (docs/search.md).",
-        responses=problem_responses(422),
+        responses=problem_responses(400, 422),
     )
     async def list_certificates(
         self,
@@ -133,7 +133,7 @@ class CertificateController(Controller):
     @get(
         "/{number:str}",
         summary="One certificate, all revisions and events, each with its JWS",
-        responses=problem_responses(404),
+        responses=problem_responses(400, 404),
     )
     async def get_certificate(self, number: FromPath[str]) -> CertificateDocument:
         stored = await services.require_certificate(number)
@@ -150,7 +150,7 @@ class CertificateController(Controller):
                 generate_examples=False,
                 description="No such certificate: the not_found verdict",
             ),
-            **problem_responses(422),
+            **problem_responses(400, 422),
         },
     )
     async def verification(

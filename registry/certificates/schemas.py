@@ -26,15 +26,15 @@ class HolderFields(Struct, forbid_unknown_fields=True):
 
     name: Annotated[str, Meta(description="registered name in Chinese")]
     uscc: Annotated[str, Meta(description="18-character unified social credit code")]
-    name_en: Annotated[str | None, Meta(description="name in English")] | UnsetType = UNSET
-    address: Annotated[str | None, Meta(description="registered address")] | UnsetType = UNSET
+    name_en: Annotated[str | UnsetType | None, Meta(description="name in English")] = UNSET
+    address: Annotated[str | UnsetType | None, Meta(description="registered address")] = UNSET
 
 
 class ScopeFields(Struct, forbid_unknown_fields=True):
     """What the certificate covers."""
 
     zh: Annotated[str, Meta(description="scope in Chinese")]
-    en: Annotated[str | None, Meta(description="scope in English")] | UnsetType = UNSET
+    en: Annotated[str | UnsetType | None, Meta(description="scope in English")] = UNSET
 
 
 class CertificateRequest(Struct, forbid_unknown_fields=True):
@@ -46,63 +46,53 @@ class CertificateRequest(Struct, forbid_unknown_fields=True):
     `holder`, `scope`, `issued_on` and `valid_from` are required with the fields.
     """
 
-    number: (
-        Annotated[str, Meta(description="certificate number, any case (upper-cased)")] | UnsetType
-    ) = UNSET
-    score: (
-        Annotated[
-            int | float | str,
-            Meta(description="evaluation score 70-100, a number or a numeric string such as 92.5"),
-        ]
-        | UnsetType
-    ) = UNSET
-    level: (
-        Annotated[
-            str | None,
-            Meta(description="five_star, four_star, three_star or compliant; agrees with score"),
-        ]
-        | UnsetType
-    ) = UNSET
+    number: Annotated[
+        str | UnsetType, Meta(description="certificate number, any case (upper-cased)")
+    ] = UNSET
+    score: Annotated[
+        int | float | str | UnsetType,
+        Meta(description="evaluation score 70-100, a number or a numeric string such as 92.5"),
+    ] = UNSET
+    level: Annotated[
+        str | UnsetType | None,
+        Meta(description="five_star, four_star, three_star or compliant; agrees with score"),
+    ] = UNSET
     holder: HolderFields | UnsetType = UNSET
     scope: ScopeFields | UnsetType = UNSET
-    sites: (
-        Annotated[list[str] | None, Meta(description="addresses of the sites covered")] | UnsetType
-    ) = UNSET
-    issued_on: Annotated[str, Meta(description="YYYY-MM-DD")] | UnsetType = UNSET
-    valid_from: Annotated[str, Meta(description="YYYY-MM-DD")] | UnsetType = UNSET
-    valid_until: (
-        Annotated[str | None, Meta(description="YYYY-MM-DD; default the scheme's longest")]
-        | UnsetType
-    ) = UNSET
-    jws: (
-        Annotated[str, Meta(description="compact JWS (typ starmark-cert+jws) signed by own key")]
-        | UnsetType
-    ) = UNSET
-    body: (
-        Annotated[str, Meta(description="the certification body's code (operator tokens only)")]
-        | UnsetType
-    ) = UNSET
+    sites: Annotated[
+        list[str] | UnsetType | None, Meta(description="addresses of the sites covered")
+    ] = UNSET
+    issued_on: Annotated[str | UnsetType, Meta(description="YYYY-MM-DD")] = UNSET
+    valid_from: Annotated[str | UnsetType, Meta(description="YYYY-MM-DD")] = UNSET
+    valid_until: Annotated[
+        str | UnsetType | None, Meta(description="YYYY-MM-DD; default the scheme's longest")
+    ] = UNSET
+    jws: Annotated[
+        str | UnsetType,
+        Meta(description="compact JWS (typ starmark-cert+jws) signed by the body's own key"),
+    ] = UNSET
+    body: Annotated[
+        str | UnsetType,
+        Meta(description="the certification body's code (operator tokens only)"),
+    ] = UNSET
 
 
 class StatusEventRequest(Struct, forbid_unknown_fields=True):
     """`POST /api/v1/certificates/{number}/events`: the fields, or `{"jws"}` alone."""
 
-    status: (
-        Annotated[
-            str,
-            Meta(description="suspended, reinstated, revoked, withdrawn or surveillance_passed"),
-        ]
-        | UnsetType
-    ) = UNSET
-    effective_at: (
-        Annotated[str | None, Meta(description="RFC 3339 or YYYY-MM-DD (00:00 CST); default now")]
-        | UnsetType
-    ) = UNSET
-    reason: Annotated[str | None, Meta(description="why, for the record")] | UnsetType = UNSET
-    jws: (
-        Annotated[str, Meta(description="compact JWS (typ starmark-status+jws) signed by own key")]
-        | UnsetType
-    ) = UNSET
+    status: Annotated[
+        str | UnsetType,
+        Meta(description="suspended, reinstated, revoked, withdrawn or surveillance_passed"),
+    ] = UNSET
+    effective_at: Annotated[
+        str | UnsetType | None,
+        Meta(description="RFC 3339 or YYYY-MM-DD (00:00 CST); default now"),
+    ] = UNSET
+    reason: Annotated[str | UnsetType | None, Meta(description="why, for the record")] = UNSET
+    jws: Annotated[
+        str | UnsetType,
+        Meta(description="compact JWS (typ starmark-status+jws) signed by the body's own key"),
+    ] = UNSET
 
 
 def to_fields(request: Struct) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from registry.search import services as search
 from registry.search.schemas import SearchPage
 from registry.settings import Settings
 from registry.verification.services import VerificationService
+from signing import verdict as signing_verdict
 from signing.instants import format_instant
 from signing.scheme import StarLevel
 
@@ -43,7 +44,7 @@ IdempotencyKey = Annotated[
 ]
 
 
-def document(stored: StoredCertificate, verdict: Any) -> CertificateDocument:
+def document(stored: StoredCertificate, verdict: signing_verdict.Verdict) -> CertificateDocument:
     """`GET /api/v1/certificates/{number}` as its schema says (PRODUCT §4)."""
     return msgspec.convert(services.certificate_document(stored, verdict), CertificateDocument)
 

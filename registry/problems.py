@@ -5,19 +5,66 @@ the API and machines, a readable HTML page for people.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec.inspect
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Template
 
-from registry.errors import RegistryError
+from registry.errors import FieldError, RegistryError
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://starmark.example/problems/"
+
+
+class ProblemField(msgspec.Struct):
+    field: Annotated[str, msgspec.Meta(description="dotted path, e.g. holder.uscc or items[3]")]
+    message: str
+
+
+class ProblemDetails(msgspec.Struct):
+    """RFC 9457 problem details, as every error of the API is answered."""
+
+    type: Annotated[str, msgspec.Meta(description=PROBLEM_BASE + "{slug}")]
+    title: str
+    status: int
+    detail: Annotated[str, msgspec.Meta(description="what went wrong, for a person to act on")]
+    instance: Annotated[str, msgspec.Meta(description="the path that was asked")]
+    errors: Annotated[
+        list[ProblemField] | msgspec.UnsetType,
+        msgspec.Meta(description="each field that breaks a rule (422)"),
+    ] = msgspec.UNSET
+
+
+#: PRODUCT §4 "Errors": what each 4xx status means in this API.
+PROBLEM_MEANINGS = {
+    400: "Unreadable request (a body that is empty or not JSON)",
+    401: "Missing or invalid token",
+    403: "Another body's certificate, or not allowed for this token",
+    404: "Unknown",
+    409: "Conflict: a number already taken, a concurrent change, a state no longer held",
+    413: "The request body is over 1 MiB",
+    422: "The request reads but breaks a rule; `errors` names each field",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI `responses` for a handler: these 4xx answers are problem+json."""
+    return {
+        status: ResponseSpec(
+            data_container=ProblemDetails,
+            generate_examples=False,
+            description=PROBLEM_MEANINGS[status],
+            media_type=PROBLEM_JSON,
+        )
+        for status in statuses
+    }
 
 
 def wants_html(request: Request[Any, Any, Any]) -> bool:
@@ -67,31 +114,128 @@ def registry_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
     )
 
 
-def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
-    errors = []
+# msgspec's words for what a request body held (litestar decodes bodies with msgspec).
+_EXPECTED = re.compile(r"^Expected `(?P<expected>[^`]+)`, got `(?P<got>[^`]+)`$")
+_MISSING = re.compile(r"^Object missing required field `(?P<name>[^`]+)`$")
+_UNKNOWN = re.compile(r"^Object contains unknown field `(?P<name>[^`]+)`$")
+_JSON_WORDS = {
+    "object": "a JSON object",
+    "array": "a list (JSON array)",
+    "str": "a string",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "null": "null",
+}
+_GOT_WORDS = {**_JSON_WORDS, "bool": "a boolean", "array": "a JSON array"}
+
+
+def _either(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def _unwrap(info: Any, want: type[Any]) -> Any:
+    """The `want` inside Annotated metadata and unions (`X | None`), or None."""
+    if isinstance(info, msgspec.inspect.Metadata):
+        return _unwrap(info.type, want)
+    if isinstance(info, msgspec.inspect.UnionType):
+        found = (_unwrap(t, want) for t in info.types)
+        return next((f for f in found if f is not None), None)
+    return info if isinstance(info, want) else None
+
+
+def _body_struct_at(request: Request[Any, Any, Any], where: str) -> Any:
+    """The msgspec struct a handler reads at `where` (dotted, "" for the body), or None."""
+    data = request.route_handler.parsed_data_field
+    if data is None:
+        return None
+    try:
+        info = msgspec.inspect.type_info(data.annotation)
+    except TypeError:  # not a type msgspec knows (e.g. a form)
+        return None
+    struct = _unwrap(info, msgspec.inspect.StructType)
+    for name in filter(None, re.sub(r"\[\d+\]", "", where).split(".")):
+        field = next((f for f in struct.fields if f.encode_name == name), None) if struct else None
+        struct = None if field is None else _unwrap(field.type, msgspec.inspect.StructType)
+    return struct
+
+
+def _description(struct: Any, name: str) -> str | None:
+    field = next((f for f in struct.fields if f.encode_name == name), None) if struct else None
+    if field is None or not isinstance(field.type, msgspec.inspect.Metadata):
+        return None
+    description = (field.type.extra_json_schema or {}).get("description")
+    return str(description) if description else None
+
+
+def body_field_error(request: Request[Any, Any, Any], key: str, message: str) -> FieldError:
+    """A msgspec complaint about a request body as a FieldError a person can act on.
+
+    ``key`` is where litestar found it (``data`` for the body itself,
+    ``holder``, ``items[1]``); "Expected `int`, got `str`" at ``score`` becomes
+    ``FieldError("score", "must be an integer, got a string")``.
+    """
+    where = "" if key == "data" else key
+    if m := _EXPECTED.match(message):
+        expected = _either([_JSON_WORDS.get(t, f"`{t}`") for t in m["expected"].split(" | ")])
+        got = _GOT_WORDS.get(m["got"], f"`{m['got']}`")
+        return FieldError(where or "request", f"must be {expected}, got {got}")
+    if m := _MISSING.match(message):
+        description = _description(_body_struct_at(request, where), m["name"])
+        return FieldError(
+            f"{where}.{m['name']}" if where else m["name"],
+            f"is required: {description}" if description else "is required",
+        )
+    if m := _UNKNOWN.match(message):
+        struct = _body_struct_at(request, where)
+        allowed = sorted(f.encode_name for f in struct.fields) if struct else []
+        return FieldError(
+            f"{where}.{m['name']}" if where else m["name"],
+            f"unknown member; the members are {', '.join(allowed)}"
+            if allowed
+            else "unknown member",
+        )
+    return FieldError(where or "request", message)
+
+
+def _validation_errors(
+    request: Request[Any, Any, Any], exc: ValidationException
+) -> tuple[list[FieldError], bool]:
+    """The named problems of a request, and whether its body could not be read at all."""
+    errors: list[FieldError] = []
+    unreadable = False
     for item in exc.extra if isinstance(exc.extra, list) else []:
-        if isinstance(item, dict):
-            field = str(item.get("key") or item.get("source") or "request")
-            errors.append({"field": field, "message": str(item.get("message", ""))})
-    return errors
+        if not isinstance(item, dict):
+            continue
+        key = str(item.get("key") or "")
+        message = str(item.get("message", ""))
+        if item.get("source") == "body" and key:
+            # An empty body reaches msgspec as a missing `data` argument.
+            if key == "data" and message == "'data'":
+                unreadable = True
+                continue
+            errors.append(body_field_error(request, key, message))
+        else:
+            errors.append(FieldError(key or str(item.get("source") or "request"), message))
+    return errors, unreadable or not errors
 
 
 def http_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     assert isinstance(exc, HTTPException)
     status = exc.status_code
     detail = exc.detail
-    errors: list[dict[str, str]] = []
+    errors: list[FieldError] = []
     if isinstance(exc, ValidationException):
-        errors = _validation_errors(exc)
-        # A body that is not JSON is unreadable (400); a parameter of the wrong
-        # shape is a request that reads but breaks a rule (422).
-        unreadable = not errors or any(
-            e["field"] in ("body", "request") or "JSON" in e["message"] for e in errors
-        )
+        # A body that is missing or not JSON is unreadable (400; litestar raises a
+        # plain 400 for malformed JSON); a body or parameter that reads but has a
+        # member of the wrong type, a missing or an unknown one breaks a rule (422).
+        errors, unreadable = _validation_errors(request, exc)
         status = 400 if unreadable else 422
-        detail = "the request body is not valid JSON" if unreadable else "invalid parameters"
-        if unreadable and "JSON" not in exc.detail and errors:
-            detail = exc.detail
+        detail = (
+            "the request body is empty or not valid JSON"
+            if unreadable
+            else "; ".join(f"{e.field} {e.message}" for e in errors)
+        )
     elif status == 413:
         detail = "the request body is larger than 1 MiB"
     elif status == 404:
@@ -114,7 +258,7 @@ def http_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Respo
             413: "too-large",
             422: "invalid-input",
         }.get(status, "http-error"),
-        errors=errors or None,
+        errors=[e.to_json() for e in errors] or None,
     )
 
 

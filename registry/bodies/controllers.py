@@ -6,16 +6,31 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Response, get, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from registry.bodies import services
+from registry.bodies.schemas import (
+    Body,
+    BodyPage,
+    BodyRequest,
+    CompromisedKey,
+    CompromiseRequest,
+    Jwks,
+    Key,
+    KeyRequest,
+    NewToken,
+    TokenRequest,
+)
 from registry.bodies.services import HostedKeyVault
 from registry.dependencies import parse_at, provide_principal, utc_now
 from registry.errors import FieldError, InvalidInputError
 from registry.principals import Principal
+from registry.problems import problem_responses
 from signing.instants import format_instant
+from signing.keys import KeyState
 
 OPERATOR = {"principal": Provide(provide_principal)}
 
@@ -36,27 +51,20 @@ def key_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _string(data: dict[str, Any], field: str, *, required: bool) -> str | None:
-    value = data.get(field)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str):
-        raise InvalidInputError(
-            f"{field} must be a string", errors=[FieldError(field, "a string is required")]
-        )
-    return value
+#: The answers of an operator's request besides its success.
+OPERATOR_PROBLEMS = problem_responses(400, 401, 404, 409, 413, 422)
 
 
 class BodyController(Controller):
     path = "/api/v1/bodies"
     tags = ["bodies"]
 
-    @get("/", summary="Certification bodies and their keys")
+    @get("/", summary="Certification bodies and their keys", responses=problem_responses(400, 422))
     async def list_bodies(
         self,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         cursor: FromQuery[str | None] = None,
-    ) -> dict[str, Any]:
+    ) -> BodyPage:
         bodies = [b for b in await services.list_bodies() if cursor is None or b["code"] > cursor]
         page = bodies[:limit]
         items = []
@@ -71,44 +79,47 @@ class BodyController(Controller):
                 }
             )
         next_cursor = page[-1]["code"] if len(bodies) > limit else None
-        return {"items": items, "next_cursor": next_cursor}
+        return msgspec.convert({"items": items, "next_cursor": next_cursor}, BodyPage)
 
-    @post("/", summary="Register a certification body (operator)", dependencies=OPERATOR)
+    @post(
+        "/",
+        summary="Register a certification body (operator)",
+        dependencies=OPERATOR,
+        responses=OPERATOR_PROBLEMS,
+    )
     async def add_body(
-        self, data: JSONBody[dict[str, Any]], principal: NamedDependency[Principal]
-    ) -> dict[str, Any]:
+        self, data: JSONBody[BodyRequest], principal: NamedDependency[Principal]
+    ) -> Body:
         body = await services.add_body(
-            _string(data, "code", required=True) or "",
-            name=_string(data, "name", required=True) or "",
-            name_en=_string(data, "name_en", required=False),
-            principal=principal,
+            data.code, name=data.name, name_en=data.name_en, principal=principal
         )
-        return {"code": body["code"], "name": body["name"], "name_en": body["name_en"]}
+        return Body(code=body["code"], name=body["name"], name_en=body["name_en"])
 
     @post(
         "/{code:str}/keys",
         summary='Add a key: {"custody":"hosted"} or {"jwk":{...}} (operator)',
         dependencies=OPERATOR,
+        responses=OPERATOR_PROBLEMS,
     )
     async def add_key(
         self,
         code: FromPath[str],
-        data: JSONBody[dict[str, Any]],
+        data: JSONBody[KeyRequest],
         principal: NamedDependency[Principal],
         vault: NamedDependency[HostedKeyVault],
-    ) -> dict[str, Any]:
+    ) -> Key:
         now = utc_now()
-        not_after = data.get("not_after")
+        not_after = data.not_after
         not_after_at = parse_at(not_after, field="not_after", now=now) if not_after else None
-        if data.get("custody") == "hosted":
+        if data.custody == "hosted":
             kid = await services.generate_hosted_key(
                 code, vault=vault, now=now, not_after=not_after_at, principal=principal
             )
-        elif isinstance(data.get("jwk"), dict):
+        elif data.jwk is not None:
             kid = await services.register_public_key(
                 code,
-                data["jwk"],
-                not_before=parse_at(data.get("not_before"), field="not_before", now=now),
+                data.jwk,
+                not_before=parse_at(data.not_before, field="not_before", now=now),
                 not_after=not_after_at,
                 principal=principal,
             )
@@ -118,22 +129,23 @@ class BodyController(Controller):
                 errors=[FieldError("jwk", "a public JWK, or custody: hosted")],
             )
         rows = [k for k in await services.list_keys(code.upper()) if k["kid"] == kid]
-        return key_json(rows[0])
+        return msgspec.convert(key_json(rows[0]), Key)
 
     @post(
         "/{code:str}/tokens",
         summary="Create an API token for a body (operator)",
         dependencies=OPERATOR,
+        responses=OPERATOR_PROBLEMS,
     )
     async def create_token(
         self,
         code: FromPath[str],
         principal: NamedDependency[Principal],
-        data: JSONBody[dict[str, Any] | None] = None,
-    ) -> dict[str, Any]:
-        label = (data or {}).get("label") or ""
-        new = await services.create_token(code.upper(), label=str(label), principal=principal)
-        return {"token": new.token, "prefix": new.prefix, "body": code.upper()}
+        data: JSONBody[TokenRequest | None] = None,
+    ) -> NewToken:
+        label = (data.label if data else None) or ""
+        new = await services.create_token(code.upper(), label=label, principal=principal)
+        return NewToken(token=new.token, prefix=new.prefix, body=code.upper())
 
 
 class KeyController(Controller):
@@ -145,24 +157,32 @@ class KeyController(Controller):
         summary="Mark a key compromised from an instant (operator)",
         dependencies=OPERATOR,
         status_code=200,
+        responses=OPERATOR_PROBLEMS,
     )
     async def compromise(
         self,
         kid: FromPath[str],
         principal: NamedDependency[Principal],
-        data: JSONBody[dict[str, Any] | None] = None,
-    ) -> dict[str, Any]:
+        data: JSONBody[CompromiseRequest | None] = None,
+    ) -> CompromisedKey:
         now = utc_now()
-        at = parse_at((data or {}).get("compromised_at"), field="compromised_at", now=now)
+        at = parse_at(data.compromised_at if data else None, field="compromised_at", now=now)
         await services.compromise_key(kid, at=at, now=now, principal=principal)
-        return {"kid": kid, "state": "compromised", "compromised_at": format_instant(at)}
+        return CompromisedKey(
+            kid=kid, state=KeyState.COMPROMISED, compromised_at=format_instant(at)
+        )
 
 
-@get("/.well-known/jwks.json", summary="All public keys", tags=["keys"])
-async def jwks() -> Response[dict[str, Any]]:
+@get(
+    "/.well-known/jwks.json",
+    summary="All public keys",
+    tags=["keys"],
+    media_type="application/jwk-set+json",
+)
+async def jwks() -> Response[Jwks]:
     keyset = await services.load_keyset()
     return Response(
-        content=keyset.to_jwks(),
+        content=msgspec.convert(keyset.to_jwks(), Jwks),
         headers={"Cache-Control": "public, max-age=60"},
         media_type="application/jwk-set+json",
     )

@@ -11,16 +11,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from registry.bodies.services import HostedKeyVault
 from registry.certificates import services
+from registry.certificates.schemas import (
+    CertificateDocument,
+    CertificateRequest,
+    StatusEventRequest,
+    to_fields,
+)
 from registry.certificates.services import WriteContext
 from registry.dependencies import CertificateAnswers, provide_principal, utc_now
 from registry.idempotency import request_fingerprint, run_once
 from registry.principals import Principal
+from registry.problems import problem_responses
 from registry.settings import Settings
 
 IdempotencyKey = Annotated[
@@ -32,6 +40,9 @@ IdempotencyKey = Annotated[
     ),
 ]
 
+#: The answers of a write besides its 201.
+WRITE_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 413, 422)
+
 
 class CertificateController(Controller):
     path = "/api/v1/certificates"
@@ -42,15 +53,18 @@ class CertificateController(Controller):
         request: Request[Any, Any, Any],
         principal: Principal,
         idempotency_key: str | None,
-        write: Any,
+        *,
         answers: CertificateAnswers,
-    ) -> Response[Any]:
+        write: Any,
+    ) -> Response[CertificateDocument]:
         fingerprint = request_fingerprint(request.method, request.url.path, await request.body())
         scope = f"body:{principal.body_code}" if principal.body_code else "operator"
 
         async def run() -> tuple[int, Any]:
             stored = await write()
-            return 201, await answers.document(stored.number, now=utc_now())
+            document = await answers.document(stored.number, now=utc_now())
+            # The schema checks the answer's shape; the reply is stored as JSON.
+            return 201, msgspec.to_builtins(msgspec.convert(document, CertificateDocument))
 
         status, body = await run_once(
             scope=scope, key=idempotency_key, fingerprint=fingerprint, write=run
@@ -62,18 +76,22 @@ class CertificateController(Controller):
         summary="Issue a certificate (fields signed with the hosted key, or {jws})",
         dependencies={"principal": Provide(provide_principal)},
         status_code=201,
+        responses=WRITE_PROBLEMS,
     )
     async def issue(
         self,
         request: Request[Any, Any, Any],
-        data: JSONBody[dict[str, Any]],
+        data: JSONBody[CertificateRequest],
         principal: NamedDependency[Principal],
         vault: NamedDependency[HostedKeyVault],
         settings: NamedDependency[Settings],
         answers: NamedDependency[CertificateAnswers],
         idempotency_key: IdempotencyKey = None,
-    ) -> Response[Any]:
-        body_code = data.pop("body", None) if principal.is_operator else None
+    ) -> Response[CertificateDocument]:
+        fields = to_fields(data)
+        # Only an operator names the body; from a body's token `body` is refused
+        # by the service like any member a certificate does not have.
+        body_code = fields.pop("body", None) if principal.is_operator else None
         ctx = WriteContext(
             principal=principal, now=utc_now(), vault=vault, clock_skew=settings.clock_skew
         )
@@ -82,7 +100,7 @@ class CertificateController(Controller):
             principal,
             idempotency_key,
             answers=answers,
-            write=lambda: services.issue_certificate(data, body_code=body_code, ctx=ctx),
+            write=lambda: services.issue_certificate(fields, body_code=body_code, ctx=ctx),
         )
 
     @post(
@@ -90,18 +108,19 @@ class CertificateController(Controller):
         summary="Add a revision (new level, scope, renewal)",
         dependencies={"principal": Provide(provide_principal)},
         status_code=201,
+        responses=WRITE_PROBLEMS,
     )
     async def revise(
         self,
         request: Request[Any, Any, Any],
         number: FromPath[str],
-        data: JSONBody[dict[str, Any]],
+        data: JSONBody[CertificateRequest],
         principal: NamedDependency[Principal],
         vault: NamedDependency[HostedKeyVault],
         settings: NamedDependency[Settings],
         answers: NamedDependency[CertificateAnswers],
         idempotency_key: IdempotencyKey = None,
-    ) -> Response[Any]:
+    ) -> Response[CertificateDocument]:
         ctx = WriteContext(
             principal=principal, now=utc_now(), vault=vault, clock_skew=settings.clock_skew
         )
@@ -110,7 +129,7 @@ class CertificateController(Controller):
             principal,
             idempotency_key,
             answers=answers,
-            write=lambda: services.add_revision(number, data, ctx=ctx),
+            write=lambda: services.add_revision(number, to_fields(data), ctx=ctx),
         )
 
     @post(
@@ -118,18 +137,19 @@ class CertificateController(Controller):
         summary="Suspend, reinstate, revoke, withdraw, or record a passed surveillance",
         dependencies={"principal": Provide(provide_principal)},
         status_code=201,
+        responses=WRITE_PROBLEMS,
     )
     async def add_event(
         self,
         request: Request[Any, Any, Any],
         number: FromPath[str],
-        data: JSONBody[dict[str, Any]],
+        data: JSONBody[StatusEventRequest],
         principal: NamedDependency[Principal],
         vault: NamedDependency[HostedKeyVault],
         settings: NamedDependency[Settings],
         answers: NamedDependency[CertificateAnswers],
         idempotency_key: IdempotencyKey = None,
-    ) -> Response[Any]:
+    ) -> Response[CertificateDocument]:
         ctx = WriteContext(
             principal=principal, now=utc_now(), vault=vault, clock_skew=settings.clock_skew
         )
@@ -138,5 +158,5 @@ class CertificateController(Controller):
             principal,
             idempotency_key,
             answers=answers,
-            write=lambda: services.add_status_event(number, data, ctx=ctx),
+            write=lambda: services.add_status_event(number, to_fields(data), ctx=ctx),
         )

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
+import msgspec
 from litestar import Controller, MediaType, Request, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -21,7 +22,9 @@ from litestar.response import Template
 from registry.dependencies import utc_now
 from registry.errors import InvalidInputError
 from registry.i18n import current_language
+from registry.problems import problem_responses
 from registry.search import services
+from registry.search.schemas import SearchPage as SearchPageSchema
 from registry.search.services import CountsCache
 from registry.settings import Settings
 from registry.verification.services import VerificationService
@@ -218,6 +221,7 @@ class CertificateSearchController(Controller):
         summary="Search certificates",
         description="A query over holder names (Chinese and English), scope, certificate "
         "number and USCC, with filters; ranked by relevance, then name (docs/search.md).",
+        responses=problem_responses(400, 422),
     )
     async def list_certificates(
         self,
@@ -252,7 +256,7 @@ class CertificateSearchController(Controller):
         cursor: Annotated[
             str | None, QueryParameter(description="next_cursor of the previous page")
         ] = None,
-    ) -> dict[str, Any]:
+    ) -> SearchPageSchema:
         query = services.parse_search(
             q=q,
             level=level,
@@ -267,8 +271,11 @@ class CertificateSearchController(Controller):
         page = await services.search(
             query, read_path=_read_path(request), public_url=settings.public_url
         )
-        return {
-            "items": page.items,
-            "next_cursor": page.next_cursor,
-            "as_of": format_instant(page.as_of),
-        }
+        return msgspec.convert(
+            {
+                "items": page.items,
+                "next_cursor": page.next_cursor,
+                "as_of": format_instant(page.as_of),
+            },
+            SearchPageSchema,
+        )

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
+import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
@@ -45,17 +46,16 @@ from registry.errors import (
     PayloadTooLargeError,
 )
 from registry.marks.render import build_qr
+from registry.problems import problem_responses
 from registry.settings import Settings
 from registry.tender import services
+from registry.tender.schemas import VerificationAnswer, VerificationRequest
 from registry.tender.services import MAX_ITEMS, ReceiptCheck, SignedReceipt
 from registry.verification.services import VerificationService
 from registry.words import star_level, status_words
 from signing.errors import MalformedError
 from signing.instants import CST, parse_instant
 from signing.scheme import StarLevel
-
-#: The members `POST /api/v1/verifications` reads; any other is refused, not ignored.
-REQUEST_MEMBERS: Final = ("items", "as_of", "min_level")
 
 #: Status words for the CSV download, in both languages (it goes into an evaluation file).
 CSV_HEADER: Final = (
@@ -150,35 +150,24 @@ class VerificationController(Controller):
             "`receipt` is a compact JWS (`typ: starmark-receipt+jws`) signed by the "
             "registry's key in /.well-known/jwks.json (docs/tender.md)."
         ),
+        responses=problem_responses(400, 413, 422),
     )
     async def verify_many(
         self,
         request: Request[Any, Any, Any],
-        data: JSONBody[Any],
+        data: JSONBody[VerificationRequest],
         vault: NamedDependency[HostedKeyVault],
         settings: NamedDependency[Settings],
-    ) -> dict[str, Any]:
-        if not isinstance(data, dict):
-            raise InvalidInputError(
-                'the request must be a JSON object: {"items": [...], "as_of"?, "min_level"?}',
-                errors=[FieldError("request", "a JSON object")],
-            )
+    ) -> VerificationAnswer:
+        # Types and member names were checked by the struct (unknown members are
+        # refused, not ignored); the values are checked here, every problem at once.
         now = utc_now().replace(microsecond=0)
         problems = _Problems()
-        unknown = sorted(set(data) - set(REQUEST_MEMBERS))
-        as_of = _instant_param(data.get("as_of"), "as_of", now, problems)
-        min_level = _min_level_param(data.get("min_level"), problems)
-        if unknown:
-            problems.add(
-                InvalidInputError(
-                    f"unknown member(s) {', '.join(unknown)}; the members are "
-                    f"{', '.join(REQUEST_MEMBERS)}",
-                    errors=[FieldError(name, "unknown member") for name in unknown],
-                )
-            )
+        as_of = _instant_param(data.as_of, "as_of", now, problems)
+        min_level = _min_level_param(data.min_level, problems)
         items_request: services.ItemsRequest | None = None
         try:
-            items_request = services.parse_items_request(data.get("items"))
+            items_request = services.parse_items_request(data.items)
         except InvalidInputError as e:
             # The items' problems first: they are what most needs fixing.
             problems.details.insert(0, e.detail)
@@ -194,9 +183,9 @@ class VerificationController(Controller):
         )
         receipt = await services.sign_receipt(
             services.request_record(
-                items=[str(i).strip() for i in data["items"]],
-                as_of=data.get("as_of"),
-                min_level=data.get("min_level"),
+                items=[i.strip() for i in data.items],
+                as_of=data.as_of,
+                min_level=data.min_level,
             ),
             results,
             as_of=as_of,
@@ -204,18 +193,21 @@ class VerificationController(Controller):
             vault=vault,
         )
         signed = receipt.payload.to_json()
-        return {
-            "as_of": signed["as_of"],
-            "checked_at": signed["checked_at"],
-            "results": [r.to_json() for r in results],
-            "duplicates": [
-                {"index": index, "item": item.value, "same_as": first}
-                for index, item, first in items_request.duplicates
-            ],
-            "receipt": receipt.jws,
-            "receipt_id": receipt.id,
-            "receipt_url": receipt_url(settings, receipt.id),
-        }
+        return msgspec.convert(
+            {
+                "as_of": signed["as_of"],
+                "checked_at": signed["checked_at"],
+                "results": [r.to_json() for r in results],
+                "duplicates": [
+                    {"index": index, "item": item.value, "same_as": first}
+                    for index, item, first in items_request.duplicates
+                ],
+                "receipt": receipt.jws,
+                "receipt_id": receipt.id,
+                "receipt_url": receipt_url(settings, receipt.id),
+            },
+            VerificationAnswer,
+        )
 
 
 # --- pages ---------------------------------------------------------------------------------

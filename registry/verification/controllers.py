@@ -16,17 +16,22 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date, datetime
 from typing import Annotated, Any, Final
 
+import msgspec
 from jinja2 import Environment
 from litestar import Controller, Litestar, MediaType, Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
 from markupsafe import Markup
 from piccolo.engine.base import Engine
 
+from registry.certificates.schemas import CertificateDocument
+from registry.certificates.schemas import Verdict as VerdictSchema
 from registry.dependencies import parse_at, parse_min_level, utc_now
 from registry.errors import FieldError, InvalidInputError, NotFoundError
 from registry.i18n import current_language, using_language
 from registry.marks import DEFAULT_DPI, DEFAULT_SIZE_MM, MarkFormat, check_mark_size
+from registry.problems import problem_responses
 from registry.settings import Settings
 from registry.verification.services import (
     CertificateView,
@@ -420,24 +425,41 @@ class CertificateReadController(Controller):
     path = "/api/v1/certificates"
     tags = ["certificates"]
 
-    @get("/{number:str}", summary="One certificate, all revisions and events, each with its JWS")
+    @get(
+        "/{number:str}",
+        summary="One certificate, all revisions and events, each with its JWS",
+        responses=problem_responses(400, 404),
+    )
     async def get_certificate(
         self, request: Request[Any, Any, Any], number: FromPath[str]
-    ) -> dict[str, Any]:
-        return await _service(request).document(number, now=utc_now())
+    ) -> CertificateDocument:
+        document = await _service(request).document(number, now=utc_now())
+        return msgspec.convert(document, CertificateDocument)
 
-    @get("/{number:str}/verification", summary="The verdict as JSON")
+    @get(
+        "/{number:str}/verification",
+        summary="The verdict as JSON",
+        responses={
+            404: ResponseSpec(
+                data_container=VerdictSchema,
+                generate_examples=False,
+                description="No such certificate: the not_found verdict",
+            ),
+            **problem_responses(400, 422),
+        },
+    )
     async def verification(
         self,
         request: Request[Any, Any, Any],
         number: FromPath[str],
         at: Annotated[str | None, QueryParameter(description=AT_DESCRIPTION)] = None,
         min_level: FromQuery[str | None] = None,
-    ) -> Response[dict[str, Any]]:
+    ) -> Response[VerdictSchema]:
         now = utc_now()
         instant = parse_at(at, field="at", now=now)
         level = parse_min_level(min_level)
         verdict = await _service(request).verdict(number, at=instant, now=now, min_level=level)
         return Response(
-            content=verdict.to_json(), status_code=404 if verdict.status == "not_found" else 200
+            content=msgspec.convert(verdict.to_json(), VerdictSchema),
+            status_code=404 if verdict.status == "not_found" else 200,
         )

@@ -19,6 +19,7 @@ from tests.factories import (
     count_rows,
     make_body,
     serve_in_thread,
+    uscc,
 )
 
 
@@ -360,3 +361,95 @@ def test_fields_next_to_a_jws_are_refused_naming_them(
     )
     assert replay.status_code == 409
     assert count_rows() == before
+
+
+WRONG_TYPES = [
+    ("score a boolean", "/api/v1/certificates", {"score": True}, "score", "got a boolean"),
+    (
+        "holder name a number",
+        "/api/v1/certificates",
+        {"holder": {"name": 42, "uscc": uscc("x")}},
+        "holder.name",
+        "must be a string",
+    ),
+    ("sites a string", "/api/v1/certificates", {"sites": "青岛市"}, "sites", "list"),
+    ("unknown member", "/api/v1/certificates", {"colour": "red"}, "colour", "unknown member"),
+    ("member the registry fills", "/api/v1/certificates", {"revision": 2}, "revision", "unknown"),
+    (
+        "unknown member of holder",
+        "/api/v1/certificates",
+        {"holder": {"name": "某公司", "uscc": uscc("x"), "phone": "110"}},
+        "holder.phone",
+        "name_en",
+    ),
+    (
+        "status a number",
+        "/api/v1/certificates/SMT-TYPE-0001/events",
+        {"status": 5},
+        "status",
+        "string",
+    ),
+    (
+        "unknown event member",
+        "/api/v1/certificates/SMT-TYPE-0001/events",
+        {"status": "suspended", "when": "2026-01-01"},
+        "when",
+        "effective_at",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "path", "override", "field", "words"), WRONG_TYPES, ids=[c[0] for c in WRONG_TYPES]
+)
+def test_wrong_json_types_and_unknown_members_get_422_naming_the_field(
+    client: TestClient[Any],
+    settings: Settings,
+    case: str,
+    path: str,
+    override: dict[str, Any],
+    field: str,
+    words: str,
+) -> None:
+    body = make_body(settings)
+    assert issue(client, body, certificate_fields("SMT-TYPE-0001")).status_code == 201
+    before = count_rows()
+    payload = (
+        override if path.endswith("/events") else certificate_fields("SMT-TYPE-0002", **override)
+    )
+    response = client.post(path, json=payload, headers=body.auth)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    problem = response.json()
+    assert [e["field"] for e in problem["errors"]] == [field], problem
+    assert words in problem["errors"][0]["message"], problem
+    assert field in problem["detail"]
+    assert count_rows() == before
+
+
+def test_an_empty_or_non_object_body_is_refused(
+    client: TestClient[Any], settings: Settings
+) -> None:
+    body = make_body(settings)
+    before = count_rows()
+    empty = client.post(
+        "/api/v1/certificates",
+        content=b"",
+        headers={**body.auth, "Content-Type": "application/json"},
+    )
+    assert empty.status_code == 400, empty.text
+    assert empty.headers["content-type"].startswith("application/problem+json")
+    array = client.post("/api/v1/certificates", json=[certificate_fields()], headers=body.auth)
+    assert array.status_code == 422, array.text
+    assert array.json()["errors"] == [
+        {"field": "request", "message": "must be a JSON object, got a JSON array"}
+    ]
+    assert count_rows() == before
+
+
+def test_a_score_may_be_a_numeric_string(client: TestClient[Any], settings: Settings) -> None:
+    body = make_body(settings)
+    response = issue(client, body, certificate_fields("SMT-TEXT-0001", score=" 96.5 "))
+    assert response.status_code == 201, response.text
+    assert response.json()["certificate"]["score"] == 96.5
+    assert response.json()["certificate"]["level"] == "five_star"

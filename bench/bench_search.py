@@ -65,7 +65,7 @@ from generate_certificates import (  # noqa: E402
     generate_rows,
 )
 
-from registry.search.text import fold  # noqa: E402
+from registry.certificates.search_text import fold  # noqa: E402
 
 TARGET_P95_MS = 50.0
 PG_DATABASE = "sm_bench_search"

@@ -47,7 +47,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from registry import db
-from registry.search.text import search_columns
+from registry.certificates.search_text import search_columns
 from signing.identifiers import compute_check_character
 from signing.scheme import GB_T_27922_2011
 

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Annotated
+
+import msgspec
+from litestar.openapi.datastructures import ResponseSpec
 
 
 @dataclass(frozen=True)
@@ -72,3 +76,53 @@ class InvalidInputError(RegistryError):
     status_code = 422
     title = "Invalid input"
     slug = "invalid-input"
+
+
+# --- how these errors are documented (`/schema`): the shape `registry.problems` writes
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "https://starmark.example/problems/"
+
+
+class ProblemField(msgspec.Struct):
+    field: Annotated[str, msgspec.Meta(description="dotted path, e.g. holder.uscc or items[3]")]
+    message: str
+
+
+class ProblemDetails(msgspec.Struct):
+    """RFC 9457 problem details, as every error of the API is answered."""
+
+    type: Annotated[str, msgspec.Meta(description=PROBLEM_BASE + "{slug}")]
+    title: str
+    status: int
+    detail: Annotated[str, msgspec.Meta(description="what went wrong, for a person to act on")]
+    instance: Annotated[str, msgspec.Meta(description="the path that was asked")]
+    errors: Annotated[
+        list[ProblemField] | msgspec.UnsetType,
+        msgspec.Meta(description="each field that breaks a rule (422)"),
+    ] = msgspec.UNSET
+
+
+#: PRODUCT §4 "Errors": what each 4xx status means in this API.
+PROBLEM_MEANINGS = {
+    400: "Unreadable request (a body that is empty or not JSON)",
+    401: "Missing or invalid token",
+    403: "Another body's certificate, or not allowed for this token",
+    404: "Unknown",
+    409: "Conflict: a number already taken, a concurrent change, a state no longer held",
+    413: "The request body is over 1 MiB",
+    422: "The request reads but breaks a rule; `errors` names each field",
+}
+
+
+def problem_responses(*statuses: int) -> dict[int, ResponseSpec]:
+    """OpenAPI `responses` for a handler: these 4xx answers are problem+json."""
+    return {
+        status: ResponseSpec(
+            data_container=ProblemDetails,
+            generate_examples=False,
+            description=PROBLEM_MEANINGS[status],
+            media_type=PROBLEM_JSON,
+        )
+        for status in statuses
+    }

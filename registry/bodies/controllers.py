@@ -26,9 +26,8 @@ from registry.bodies.schemas import (
 )
 from registry.bodies.services import HostedKeyVault
 from registry.dependencies import parse_at, provide_principal, utc_now
-from registry.errors import FieldError, InvalidInputError
+from registry.errors import FieldError, InvalidInputError, problem_responses
 from registry.principals import Principal
-from registry.problems import problem_responses
 from signing.instants import format_instant
 from signing.keys import KeyState
 

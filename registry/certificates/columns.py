@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.search.text import search_columns
+from registry.certificates.search_text import search_columns
 from signing.documents import CertificatePayload
 
 __all__ = ["certificate_columns"]

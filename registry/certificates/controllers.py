@@ -26,9 +26,9 @@ from registry.certificates.schemas import (
 )
 from registry.certificates.services import WriteContext
 from registry.dependencies import CertificateAnswers, provide_principal, utc_now
+from registry.errors import problem_responses
 from registry.idempotency import request_fingerprint, run_once
 from registry.principals import Principal
-from registry.problems import problem_responses
 from registry.settings import Settings
 
 IdempotencyKey = Annotated[

@@ -55,7 +55,7 @@ class Certificate(Table, tablename="certificate"):
     event_count = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
-    # Search (issue 5, registry/search/text.py): the current revision's text as
+    # Search (issue 5, registry/certificates/search_text.py): the current revision's text as
     # it is searched, written by `certificate_columns()` with the rest.
     #: Folded Chinese holder name: what a query is matched in, and the order of results.
     name_key = Text(default="")

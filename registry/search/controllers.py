@@ -20,9 +20,8 @@ from litestar.params import QueryParameter
 from litestar.response import Template
 
 from registry.dependencies import utc_now
-from registry.errors import InvalidInputError
+from registry.errors import InvalidInputError, problem_responses
 from registry.i18n import current_language
-from registry.problems import problem_responses
 from registry.search import services
 from registry.search.schemas import SearchPage as SearchPageSchema
 from registry.search.services import CountsCache

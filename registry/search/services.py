@@ -1,6 +1,6 @@
 """Search over certificates: `GET /api/v1/certificates` and `/search` (issue 5).
 
-A query is folded (registry/search/text.py) and cut into terms; every term
+A query is folded (registry/certificates/search_text.py) and cut into terms; every term
 must be found, as a literal substring, in the certificate. Results come in
 tiers of relevance, and by name within a tier:
 
@@ -59,15 +59,15 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.querystring import QueryString
 
 from registry.bodies.services import list_bodies, list_keys
-from registry.certificates.tables import Certificate
-from registry.errors import FieldError, InvalidInputError
-from registry.search.text import (
+from registry.certificates.search_text import (
     FACET_MARKS,
     SHORT_TERM_MAX,
     fold,
     is_ascii_free,
     split_terms,
 )
+from registry.certificates.tables import Certificate
+from registry.errors import FieldError, InvalidInputError
 from registry.verification.judging import Reading
 from registry.verification.services import VerificationService
 from signing.errors import MalformedError
@@ -373,7 +373,7 @@ def _trigrams(term: str) -> list[str]:
 
 def _short_places(tier: Tier, term: str) -> tuple[str, ...]:
     """Where a short term is looked for: names, and the scope when it has no
-    ASCII (registry/search/text.py): "n" and "s"."""
+    ASCII (registry/certificates/search_text.py): "n" and "s"."""
     if tier is TEXT and is_ascii_free(term):
         return ("n", "s")
     return ("n",)

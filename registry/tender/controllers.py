@@ -44,9 +44,9 @@ from registry.errors import (
     InvalidInputError,
     MalformedRequestError,
     PayloadTooLargeError,
+    problem_responses,
 )
 from registry.marks.render import build_qr
-from registry.problems import problem_responses
 from registry.settings import Settings
 from registry.tender import services
 from registry.tender.schemas import VerificationAnswer, VerificationRequest

@@ -28,10 +28,9 @@ from piccolo.engine.base import Engine
 from registry.certificates.schemas import CertificateDocument
 from registry.certificates.schemas import Verdict as VerdictSchema
 from registry.dependencies import parse_at, parse_min_level, utc_now
-from registry.errors import FieldError, InvalidInputError, NotFoundError
+from registry.errors import FieldError, InvalidInputError, NotFoundError, problem_responses
 from registry.i18n import current_language, using_language
 from registry.marks import DEFAULT_DPI, DEFAULT_SIZE_MM, MarkFormat, check_mark_size
-from registry.problems import problem_responses
 from registry.settings import Settings
 from registry.verification.services import (
     CertificateView,

@@ -22,8 +22,8 @@ from piccolo.engine.base import Engine
 from registry.app import create_app
 from registry.bodies.services import HostedKeyVault, active_hosted_signer
 from registry.certificates.importer import import_certificates
+from registry.certificates.search_text import fold
 from registry.principals import Principal
-from registry.search.text import fold
 from registry.settings import DatabaseSettings, KeyCustodySettings, Settings
 from tests.conftest import PUBLIC_URL, TEST_PASSPHRASE, _empty_tables
 from tests.factories import BodyFixture, make_body, uscc

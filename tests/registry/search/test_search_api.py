@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from registry.certificates.search_text import fold
 from registry.search import services
-from registry.search.text import fold
 from tests.factories import count_rows
 from tests.registry.search.conftest import COMPANIES, FILLER, TODAY, Seeded, matching
 

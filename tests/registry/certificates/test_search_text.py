@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from registry.search.text import fold, is_ascii_free, search_columns, split_terms
+from registry.certificates.search_text import fold, is_ascii_free, search_columns, split_terms
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ APP_CONFIG = AppConfig(
             "registry.certificates.tables",
             "registry.audit.tables",
             "registry.tender.tables",
+            "registry.log.tables",
         ],
         exclude_imported=True,
     ),

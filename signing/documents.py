@@ -55,6 +55,7 @@ __all__ = [
     "REGISTRY_ISSUER",
     "CertificatePayload",
     "Holder",
+    "KeyStatementPayload",
     "Issuer",
     "ReceiptPayload",
     "Scope",
@@ -829,6 +830,9 @@ class ReceiptPayload:
     checked_at: datetime
     signed_at: datetime
     issuer: Issuer = field(default_factory=lambda: Issuer(REGISTRY_ISSUER))
+    #: The transparency-log checkpoint the verdicts were read from:
+    #: ``{"origin", "size", "root"}`` (PRODUCT §3); absent in older receipts.
+    log: dict[str, Any] | None = None
 
     @classmethod
     def from_json(cls, obj: Any) -> ReceiptPayload:
@@ -840,12 +844,21 @@ class ReceiptPayload:
                 unreadable instants, or an issuer other than the registry.
         """
         problems = Problems()
-        payload = read_object(obj, "", problems, required=_RECEIPT_MEMBERS)
+        payload = read_object(obj, "", problems, required=_RECEIPT_MEMBERS, optional=("log",))
         if payload is None:
             problems.raise_if_any()
             raise AssertionError  # pragma: no cover
         check_constant(payload, "type", cls.TYPE, problems)
         check_constant(payload, "v", cls.VERSION, problems)
+        log = payload.get("log")
+        if "log" in payload:
+            members = read_object(log, "log", problems, required=("origin", "size", "root"))
+            if members is not None and not (
+                isinstance(members.get("origin"), str)
+                and isinstance(members.get("size"), int)
+                and isinstance(members.get("root"), str)
+            ):
+                problems.add("log", "origin and root are strings, size an integer")
         request = payload.get("request")
         if "request" in payload and not isinstance(request, dict):
             problems.add("request", f"must be an object, got {type_name(request)}")
@@ -877,11 +890,12 @@ class ReceiptPayload:
             checked_at=checked_at,
             signed_at=signed_at,
             issuer=issuer,
+            log=dict(log) if isinstance(log, dict) else None,
         )
 
     def to_json(self) -> dict[str, Any]:
         """The payload as signed."""
-        return {
+        out: dict[str, Any] = {
             "type": self.TYPE,
             "v": self.VERSION,
             "request": self.request,
@@ -891,3 +905,45 @@ class ReceiptPayload:
             "issuer": self.issuer.to_json(),
             "signed_at": format_instant(self.signed_at),
         }
+        if self.log is not None:
+            out["log"] = self.log
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class KeyStatementPayload:
+    """The registry's signed record of a body key (PRODUCT §3, a transparency-log leaf).
+
+    Written when a key is registered, retired or marked compromised, signed
+    with the registry's own key (`typ: starmark-key+jws`).
+    """
+
+    TYPE: ClassVar[str] = "starmark.key"
+    VERSION: ClassVar[int] = 1
+
+    kid: str
+    body: str
+    jwk: dict[str, Any]
+    not_before: datetime
+    not_after: datetime | None
+    state: str
+    compromised_at: datetime | None
+    signed_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        """The payload as signed: optional members left out rather than null."""
+        out: dict[str, Any] = {
+            "type": self.TYPE,
+            "v": self.VERSION,
+            "kid": self.kid,
+            "body": self.body,
+            "jwk": self.jwk,
+            "not_before": format_instant(self.not_before),
+            "state": self.state,
+            "signed_at": format_instant(self.signed_at),
+        }
+        if self.not_after is not None:
+            out["not_after"] = format_instant(self.not_after)
+        if self.compromised_at is not None:
+            out["compromised_at"] = format_instant(self.compromised_at)
+        return out

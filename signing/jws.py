@@ -39,6 +39,7 @@ from signing.keys import (
 __all__ = [
     "ALGORITHM",
     "CERTIFICATE_TYP",
+    "KEY_TYP",
     "MAX_TOKEN_LENGTH",
     "RECEIPT_TYP",
     "STATUS_TYP",
@@ -58,6 +59,8 @@ CERTIFICATE_TYP: Final = "starmark-cert+jws"
 STATUS_TYP: Final = "starmark-status+jws"
 #: ``typ`` of a verification receipt.
 RECEIPT_TYP: Final = "starmark-receipt+jws"
+#: ``typ`` of a key statement: the registry's record of a body key (a log leaf).
+KEY_TYP: Final = "starmark-key+jws"
 
 #: A certificate is about 1 KiB, a receipt of 500 results about 300 KiB
 #: (docs/tender.md); 1 MiB, the API's request limit (PRODUCT §4), leaves room

@@ -30,6 +30,9 @@ PUBLIC_URL = "https://verify.starmark.test"
 
 # Child tables first, so deleting never trips a foreign key.
 TABLES = (
+    "log_checkpoint",
+    "log_node",
+    "log_entry",
     "verification_receipt",
     "idempotent_reply",
     "audit_entry",

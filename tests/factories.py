@@ -32,6 +32,9 @@ TABLE_NAMES = (
     "audit_entry",
     "idempotent_reply",
     "verification_receipt",
+    "log_entry",
+    "log_node",
+    "log_checkpoint",
 )
 
 

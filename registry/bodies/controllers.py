@@ -121,6 +121,8 @@ class BodyController(Controller):
                 not_before=parse_at(data.not_before, field="not_before", now=now),
                 not_after=not_after_at,
                 principal=principal,
+                vault=vault,
+                now=now,
             )
         else:
             raise InvalidInputError(
@@ -162,11 +164,12 @@ class KeyController(Controller):
         self,
         kid: FromPath[str],
         principal: NamedDependency[Principal],
+        vault: NamedDependency[HostedKeyVault],
         data: JSONBody[CompromiseRequest | None] = None,
     ) -> CompromisedKey:
         now = utc_now()
         at = parse_at(data.compromised_at if data else None, field="compromised_at", now=now)
-        await services.compromise_key(kid, at=at, now=now, principal=principal)
+        await services.compromise_key(kid, at=at, now=now, principal=principal, vault=vault)
         return CompromisedKey(
             kid=kid, state=KeyState.COMPROMISED, compromised_at=format_instant(at)
         )

@@ -22,10 +22,13 @@ from registry.errors import (
     NotFoundError,
     UnauthorizedError,
 )
+from registry.log.store import NewEntry, append_entries
 from registry.principals import Principal
 from registry.settings import KeyCustodySettings
+from signing.documents import KeyStatementPayload
 from signing.errors import InvalidKeyError
 from signing.jwks import KeySet
+from signing.jws import KEY_TYP, sign_compact
 from signing.keys import KeyRecord, KeyState, PrivateKey, PublicKey
 
 BODY_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
@@ -177,7 +180,10 @@ async def _insert_key(
     not_before: datetime,
     not_after: datetime | None,
     principal: Principal,
+    signer: PrivateKey | None,
+    now: datetime,
 ) -> str:
+    """Insert a key; a body's key is stated in the log in the same transaction."""
     kid = public_key.kid
     row = SigningKey(
         kid=kid,
@@ -192,6 +198,8 @@ async def _insert_key(
     async with write_transaction(SigningKey._meta.db):
         with unique_conflicts(f"key {kid} is already registered"):
             await SigningKey.insert(row)
+        if signer is not None:
+            await _log_key(kid, signer=signer, now=whole_second(now))
         await audit_entry(
             principal,
             "key.add",
@@ -200,6 +208,40 @@ async def _insert_key(
             custody=custody,
         )
     return kid
+
+
+async def _registry_signer(vault: HostedKeyVault, now: datetime) -> PrivateKey:
+    """The registry's own key, created if this database has none yet."""
+    await ensure_registry_key(vault=vault, now=now)
+    return await active_hosted_signer(None, vault=vault, now=now)
+
+
+def _key_statement(
+    row: Mapping[str, Any], body_code: str, *, signer: PrivateKey, now: datetime
+) -> NewEntry:
+    """The registry's signed record of a body key as it stands in ``row`` (a log leaf)."""
+    statement = KeyStatementPayload(
+        kid=str(row["kid"]),
+        body=body_code,
+        jwk=json.loads(row["public_jwk"]),
+        not_before=row["not_before"],
+        not_after=row["not_after"],
+        state=str(row["state"]),
+        compromised_at=row["compromised_at"],
+        signed_at=now,
+    )
+    token = sign_compact(statement.to_json(), key=signer, typ=KEY_TYP)
+    return NewEntry(KEY_TYP, token, body=body_code)
+
+
+async def _log_key(kid: str, *, signer: PrivateKey, now: datetime) -> None:
+    """Append the statement of key ``kid`` as it now stands (inside the write's transaction)."""
+    row = await _get_key_row(kid)
+    if row["body_code"] is None:
+        return  # the registry's own key is published in the JWKS, not stated in the log
+    await append_entries(
+        [_key_statement(row, row["body_code"], signer=signer, now=now)], recorded_at=now
+    )
 
 
 async def generate_hosted_key(
@@ -222,6 +264,8 @@ async def generate_hosted_key(
         not_before=whole_second(now),
         not_after=not_after,
         principal=principal,
+        signer=await _registry_signer(vault, now),
+        now=now,
     )
 
 
@@ -232,6 +276,8 @@ async def register_public_key(
     not_before: datetime,
     not_after: datetime | None = None,
     principal: Principal,
+    vault: HostedKeyVault,
+    now: datetime,
 ) -> str:
     """Register the public half of a key the body keeps itself. Returns its kid."""
     principal.require_operator()
@@ -253,6 +299,8 @@ async def register_public_key(
         not_before=whole_second(not_before),
         not_after=not_after,
         principal=principal,
+        signer=await _registry_signer(vault, now),
+        now=now,
     )
 
 
@@ -285,6 +333,8 @@ async def ensure_registry_key(*, vault: HostedKeyVault, now: datetime) -> str:
             not_before=whole_second(now),
             not_after=None,
             principal=Principal.cli(),
+            signer=None,
+            now=now,
         )
     except ConflictError:
         kid = await _active_registry_kid()
@@ -304,9 +354,12 @@ async def _get_key_row(kid: str) -> dict[str, Any]:
     return row
 
 
-async def retire_key(kid: str, *, now: datetime, principal: Principal) -> None:
+async def retire_key(
+    kid: str, *, now: datetime, principal: Principal, vault: HostedKeyVault
+) -> None:
     """A retired key signs no more; what it signed inside its window still counts."""
     principal.require_operator()
+    signer = await _registry_signer(vault, now)
     row = await _get_key_row(kid)
     if row["state"] != KeyState.ACTIVE.value:
         raise ConflictError(f"key {kid} is {row['state']}, not active")
@@ -315,12 +368,16 @@ async def retire_key(kid: str, *, now: datetime, principal: Principal) -> None:
         await SigningKey.update(
             {SigningKey.state: KeyState.RETIRED.value, SigningKey.not_after: not_after}
         ).where(SigningKey.kid == kid)
+        await _log_key(kid, signer=signer, now=whole_second(now))
         await audit_entry(principal, "key.retire", kid)
 
 
-async def compromise_key(kid: str, *, at: datetime, now: datetime, principal: Principal) -> None:
+async def compromise_key(
+    kid: str, *, at: datetime, now: datetime, principal: Principal, vault: HostedKeyVault
+) -> None:
     """Documents signed or recorded from `at` on stop counting (PRODUCT §3)."""
     principal.require_operator()
+    signer = await _registry_signer(vault, now)
     row = await _get_key_row(kid)
     if at > now:
         raise InvalidInputError(
@@ -335,6 +392,7 @@ async def compromise_key(kid: str, *, at: datetime, now: datetime, principal: Pr
         await SigningKey.update(
             {SigningKey.state: KeyState.COMPROMISED.value, SigningKey.compromised_at: at}
         ).where(SigningKey.kid == kid)
+        await _log_key(kid, signer=signer, now=whole_second(now))
         await audit_entry(principal, "key.compromise", kid, compromised_at=at.isoformat())
 
 

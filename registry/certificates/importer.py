@@ -22,6 +22,7 @@ from registry.certificates.tables import Certificate, CertificateRevision
 from registry.csv_input import read_csv
 from registry.db import is_unique_violation, write_transaction
 from registry.errors import FieldError, InvalidInputError
+from registry.log.store import NewEntry, append_entries
 from registry.principals import Principal
 from signing.documents import CertificatePayload
 from signing.errors import InvalidPayloadError
@@ -259,7 +260,15 @@ async def _store_batch(
         return
     certificates = []
     revisions = []
-    for s in batch:
+    # Their leaves first, in the batch's order, in this transaction (registry/log).
+    indexes = await append_entries(
+        [
+            NewEntry(CERTIFICATE_TYP, s.jws, body=body["code"], number=s.payload.number)
+            for s in batch
+        ],
+        recorded_at=now,
+    )
+    for s, log_index in zip(batch, indexes, strict=True):
         p = s.payload
         certificate_id = uuid.uuid4()
         certificates.append(
@@ -282,6 +291,7 @@ async def _store_batch(
                 key=key_id,
                 signed_at=p.signed_at,
                 recorded_at=now,
+                log_index=log_index,
             )
         )
     # Statements of INSERT_ROWS rows: a statement may bind at most 32,767

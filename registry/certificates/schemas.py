@@ -145,6 +145,7 @@ class Revision(Struct, forbid_unknown_fields=True):
     revision: int
     kid: Annotated[str | None, Meta(description="the kid in the JWS header")]
     jws: Annotated[str, Meta(description="compact JWS of the revision's payload")]
+    log_index: Annotated[int, Meta(description="its leaf in the transparency log")]
 
 
 class Event(Struct, forbid_unknown_fields=True):
@@ -157,6 +158,7 @@ class Event(Struct, forbid_unknown_fields=True):
     reason: str | None
     kid: Annotated[str | None, Meta(description="the kid in the JWS header")]
     jws: Annotated[str, Meta(description="compact JWS of the status event")]
+    log_index: Annotated[int, Meta(description="its leaf in the transparency log")]
 
 
 class CertificateDocument(Struct, forbid_unknown_fields=True):

@@ -31,6 +31,7 @@ from registry.errors import (
     InvalidInputError,
     NotFoundError,
 )
+from registry.log.store import NewEntry, append_entries
 from registry.principals import Principal
 from signing.documents import CertificatePayload, StatusEventPayload
 from signing.errors import (
@@ -310,6 +311,10 @@ async def issue_certificate(
                     **certificate_columns(payload),
                 )
             )
+        (log_index,) = await append_entries(
+            [NewEntry(CERTIFICATE_TYP, token, body=code, number=payload.number)],
+            recorded_at=ctx.now,
+        )
         await CertificateRevision.insert(
             CertificateRevision(
                 certificate=certificate_id,
@@ -318,6 +323,7 @@ async def issue_certificate(
                 key=key_id,
                 signed_at=payload.signed_at,
                 recorded_at=ctx.now,
+                log_index=log_index,
             )
         )
         await audit_entry(ctx.principal, "certificate.issue", payload.number, kid=kid)
@@ -348,6 +354,14 @@ async def add_revision(
         with unique_conflicts(
             f"revision {current + 1} of {stored.number} was written by someone else first"
         ):
+            (log_index,) = await append_entries(
+                [
+                    NewEntry(
+                        CERTIFICATE_TYP, token, body=stored.row["body_code"], number=stored.number
+                    )
+                ],
+                recorded_at=ctx.now,
+            )
             await CertificateRevision.insert(
                 CertificateRevision(
                     certificate=stored.row["id"],
@@ -356,6 +370,7 @@ async def add_revision(
                     key=key_id,
                     signed_at=payload.signed_at,
                     recorded_at=ctx.now,
+                    log_index=log_index,
                 )
             )
         values: dict[Any, Any] = {**certificate_columns(payload), "updated_at": ctx.now}
@@ -425,6 +440,10 @@ async def add_status_event(
             f"the status of {stored.number} was changed by someone else at the same time; "
             "reload it and try again"
         ):
+            (log_index,) = await append_entries(
+                [NewEntry(STATUS_TYP, token, body=body_code, number=stored.number)],
+                recorded_at=ctx.now,
+            )
             await StatusEvent.insert(
                 StatusEvent(
                     certificate=stored.row["id"],
@@ -436,6 +455,7 @@ async def add_status_event(
                     key=key_id,
                     signed_at=event.signed_at,
                     recorded_at=ctx.now,
+                    log_index=log_index,
                 )
             )
             updated = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from piccolo.columns import (
     UUID,
+    BigInt,
     Date,
     ForeignKey,
     Integer,
@@ -81,6 +82,8 @@ class CertificateRevision(Table, tablename="certificate_revision"):
     signed_at = Timestamptz()
     #: When the registry accepted it: the time the registry trusts.
     recorded_at = Timestamptz(default=TimestamptzNow())
+    #: Its leaf in the transparency log (registry/log), written in the same transaction.
+    log_index = BigInt(null=True, default=None)
 
 
 class StatusEvent(Table, tablename="status_event"):
@@ -102,3 +105,5 @@ class StatusEvent(Table, tablename="status_event"):
     )
     signed_at = Timestamptz()
     recorded_at = Timestamptz(default=TimestamptzNow(), index=True)
+    #: Its leaf in the transparency log (registry/log), written in the same transaction.
+    log_index = BigInt(null=True, default=None)

@@ -112,8 +112,14 @@ def key_generate(body_code: str, hosted: bool, out: Path | None) -> None:
         key = PrivateKey.generate()
 
         async def register(settings: Settings, vault: HostedKeyVault) -> str:
+            moment = now()
             return await bodies.register_public_key(
-                body_code, key.public_key.to_jwk(), not_before=now(), principal=Principal.cli()
+                body_code,
+                key.public_key.to_jwk(),
+                not_before=moment,
+                principal=Principal.cli(),
+                vault=vault,
+                now=moment,
             )
 
         pem = key.to_pkcs8_pem(passphrase=passphrase)
@@ -150,7 +156,13 @@ def key_compromise(kid: str, at_text: str | None) -> None:
     at = parse_when(at_text, "--at")
 
     async def work(settings: Settings, vault: HostedKeyVault) -> None:
-        await bodies.compromise_key(kid, at=at, now=now(), principal=Principal.cli())  # type: ignore[arg-type]
+        await bodies.compromise_key(
+            kid,
+            at=at,  # type: ignore[arg-type]
+            now=now(),
+            principal=Principal.cli(),
+            vault=vault,
+        )
 
     run_with_database(work)
     click.echo(f"key {kid} marked compromised")
@@ -162,7 +174,7 @@ def key_retire(kid: str) -> None:
     """Stop a key signing; what it signed stays valid (a kid starting with '-': use `--`)."""
 
     async def work(settings: Settings, vault: HostedKeyVault) -> None:
-        await bodies.retire_key(kid, now=now(), principal=Principal.cli())
+        await bodies.retire_key(kid, now=now(), principal=Principal.cli(), vault=vault)
 
     run_with_database(work)
     click.echo(f"key {kid} retired")

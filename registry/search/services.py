@@ -73,6 +73,7 @@ from registry.verification.services import VerificationService
 from signing.errors import MalformedError
 from signing.identifiers import PROVINCES
 from signing.instants import day_in_cst, parse_instant
+from signing.jws import STATUS_TYP
 from signing.scheme import StarLevel
 from signing.status import CertificateStatus
 
@@ -1042,11 +1043,11 @@ async def latest_status_changes(
     with the status `signature_invalid` and nothing of its content.
     """
     engine: Engine[Any] = Certificate._meta.db
+    # The log is the record: its latest status events, newest first.
     rows = await engine.run_querystring(
         _sql(
-            "SELECT c.number AS number, e.seq AS seq FROM status_event e "
-            "JOIN certificate c ON c.id = e.certificate "
-            "ORDER BY e.recorded_at DESC, e.id DESC LIMIT {}",
+            "SELECT number, id FROM log_entry WHERE typ = {} ORDER BY id DESC LIMIT {}",
+            STATUS_TYP,
             limit,
         )
     )
@@ -1061,9 +1062,9 @@ async def latest_status_changes(
         reading = readings.get(str(row["number"]))
         if reading is None or reading.snapshot is None:
             continue
-        stored = [e.seq for e in reading.snapshot.events]
-        seq = int(row["seq"])
-        if reading.verdict.certificate is None or seq not in stored:
+        logged = [e.log_index for e in reading.snapshot.events]
+        index = int(row["id"])
+        if reading.verdict.certificate is None or index not in logged:
             changes.append(
                 {
                     "number": reading.number,
@@ -1073,8 +1074,8 @@ async def latest_status_changes(
                 }
             )
             continue
-        index = stored.index(seq)
-        event = reading.events[index]
+        position = logged.index(index)
+        event = reading.events[position]
         holder = reading.revisions[-1].holder
         changes.append(
             {
@@ -1082,7 +1083,7 @@ async def latest_status_changes(
                 "status": reading.verdict.status.value,
                 "event": event.status.value,
                 "effective_at": event.effective_at,
-                "recorded_at": reading.snapshot.events[index].recorded_at,
+                "recorded_at": reading.snapshot.events[position].recorded_at,
                 "holder_name": holder.name,
                 "holder_name_en": holder.name_en,
                 "level": reading.revisions[-1].level.value,

@@ -327,13 +327,20 @@ def certificate_document(reading: Reading, snapshot: Snapshot) -> dict[str, Any]
         reading.events if verified else [None] * len(snapshot.events)
     )
     latest: CertificatePayload | None = reading.revisions[-1] if verified else None
+    # Revisions are logged in revision order (revision k+1 needs revision k).
+    revision_numbers = (
+        [p.revision for p in reading.revisions]
+        if verified
+        else list(range(1, len(snapshot.revisions) + 1))
+    )
     return {
         "number": reading.number,
         "status": reading.verdict.status.value,
         "body": latest.issuer.code if latest is not None else None,
         "certificate": latest.to_json() if latest is not None else None,
         "revisions": [
-            {"revision": r.revision, "kid": _kid(r.jws), "jws": r.jws} for r in snapshot.revisions
+            {"revision": number, "kid": _kid(r.jws), "jws": r.jws, "log_index": r.log_index}
+            for number, r in zip(revision_numbers, snapshot.revisions, strict=True)
         ],
         "events": [
             {
@@ -343,6 +350,7 @@ def certificate_document(reading: Reading, snapshot: Snapshot) -> dict[str, Any]
                 "reason": None if event is None else event.reason,
                 "kid": _kid(stored.jws),
                 "jws": stored.jws,
+                "log_index": stored.log_index,
             }
             for stored, event in zip(snapshot.events, signed_events, strict=True)
         ],

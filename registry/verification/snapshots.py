@@ -2,8 +2,10 @@
 
 A snapshot is one JSON text made by one query: the certificate row (the
 copies that lists and filters use) and its body's code, every revision and
-status event (the exact JWS texts, in order, with the time the registry
-recorded them) and the body's keys. The same text, parsed once by
+status event as the transparency log holds them (the exact JWS texts, in log
+order, with their leaf index and the time the registry recorded them: the
+revision and event tables are indexes, never read here, so a row deleted or
+edited there changes no answer) and the body's keys. The same text, parsed once by
 `Snapshot.parse`, feeds every answer (`registry.verification.judging`); it
 is also the key of the page's caches, since a changed row changes the text.
 
@@ -40,12 +42,11 @@ from signing.jwks import KeySet
 
 __all__ = [
     "COPIED_COLUMNS",
+    "LoggedDocument",
     "PiccoloSnapshotReader",
     "SQLiteSnapshotReader",
     "Snapshot",
     "SnapshotReader",
-    "StoredEvent",
-    "StoredRevision",
     "reader_for",
 ]
 
@@ -79,13 +80,14 @@ _ROW_MEMBERS: Final = ", ".join(
 _SQLITE_SNAPSHOT: Final = f"""
 SELECT json_object(
   'certificate', json_object('number', c.number, 'body_code', b.code, {_ROW_MEMBERS}),
-  'revisions', json((SELECT json_group_array(json_array(r.revision, r.jws, r.recorded_at))
-                     FROM (SELECT revision, jws, recorded_at FROM certificate_revision
-                           WHERE certificate = c.id ORDER BY revision) AS r)),
-  'events', json((SELECT json_group_array(
-                    json_array(e.seq, e.status, e.effective_at, e.reason, e.jws, e.recorded_at))
-                  FROM (SELECT seq, status, effective_at, reason, jws, recorded_at
-                        FROM status_event WHERE certificate = c.id ORDER BY seq) AS e)),
+  'revisions', json((SELECT json_group_array(json_array(l.id, l.jws, l.recorded_at))
+                     FROM (SELECT id, jws, recorded_at FROM log_entry
+                           WHERE number = c.number AND typ = 'starmark-cert+jws'
+                           ORDER BY id) AS l)),
+  'events', json((SELECT json_group_array(json_array(l.id, l.jws, l.recorded_at))
+                  FROM (SELECT id, jws, recorded_at FROM log_entry
+                        WHERE number = c.number AND typ = 'starmark-status+jws'
+                        ORDER BY id) AS l)),
   'keys', json((SELECT json_group_array(json_array(
                   k.kid, k.public_jwk, k.not_before, k.not_after, k.state, k.compromised_at))
                 FROM (SELECT kid, public_jwk, not_before, not_after, state, compromised_at
@@ -97,13 +99,13 @@ WHERE """  # noqa: S608 - column names from this module
 _POSTGRES_SNAPSHOT: Final = f"""
 SELECT json_build_object(
   'certificate', json_build_object('number', c.number, 'body_code', b.code, {_ROW_MEMBERS}),
-  'revisions', coalesce((SELECT json_agg(json_build_array(r.revision, r.jws, r.recorded_at)
-                                         ORDER BY r.revision)
-                         FROM certificate_revision AS r WHERE r.certificate = c.id), '[]'::json),
-  'events', coalesce((SELECT json_agg(json_build_array(
-                                e.seq, e.status, e.effective_at, e.reason, e.jws, e.recorded_at)
-                              ORDER BY e.seq)
-                      FROM status_event AS e WHERE e.certificate = c.id), '[]'::json),
+  'revisions', coalesce((SELECT json_agg(json_build_array(l.id, l.jws, l.recorded_at)
+                                         ORDER BY l.id)
+                         FROM log_entry AS l
+                         WHERE l.number = c.number AND l.typ = 'starmark-cert+jws'), '[]'::json),
+  'events', coalesce((SELECT json_agg(json_build_array(l.id, l.jws, l.recorded_at) ORDER BY l.id)
+                      FROM log_entry AS l
+                      WHERE l.number = c.number AND l.typ = 'starmark-status+jws'), '[]'::json),
   'keys', coalesce((SELECT json_agg(json_build_array(
                               k.kid, k.public_jwk, k.not_before, k.not_after, k.state,
                               k.compromised_at) ORDER BY k.id)
@@ -130,23 +132,12 @@ def _optional_instant(value: Any) -> datetime | None:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredRevision:
-    """A revision row: its number (a copy), the JWS as signed, when it was recorded."""
+class LoggedDocument:
+    """A signed document as the transparency log holds it: its leaf, JWS and time."""
 
-    revision: int
+    log_index: int
     jws: str
-    recorded_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    """A status event row: the copies of its payload, the JWS, when it was recorded."""
-
-    seq: int
-    status: str
-    effective_at: datetime
-    reason: str | None
-    jws: str
+    #: When the registry accepted it: the time the registry trusts.
     recorded_at: datetime
 
 
@@ -160,9 +151,10 @@ class Snapshot:
     body_code: str
     #: The copy columns (`COPIED_COLUMNS`) and `status`, `event_count`, as stored.
     row: dict[str, Any]
-    revisions: tuple[StoredRevision, ...]
-    #: In the order the registry recorded them (seq).
-    events: tuple[StoredEvent, ...]
+    #: The certificate's revisions and status events, in log order (the order
+    #: the registry recorded them), read from the log itself (registry/log).
+    revisions: tuple[LoggedDocument, ...]
+    events: tuple[LoggedDocument, ...]
     #: The body's keys; empty when a key row is damaged (it vouches for nothing).
     keys: KeySet
 
@@ -201,19 +193,12 @@ class Snapshot:
             body_code=body_code,
             row=row,
             revisions=tuple(
-                StoredRevision(int(revision), str(jws), _instant(recorded_at))
-                for revision, jws, recorded_at in data["revisions"]
+                LoggedDocument(int(index), str(jws), _instant(recorded_at))
+                for index, jws, recorded_at in data["revisions"]
             ),
             events=tuple(
-                StoredEvent(
-                    int(seq),
-                    str(status),
-                    _instant(effective_at),
-                    reason,
-                    str(jws),
-                    _instant(recorded_at),
-                )
-                for seq, status, effective_at, reason, jws, recorded_at in data["events"]
+                LoggedDocument(int(index), str(jws), _instant(recorded_at))
+                for index, jws, recorded_at in data["events"]
             ),
             keys=keys,
         )

@@ -22,6 +22,7 @@ from registry.bodies.services import HostedKeyVault, ensure_registry_key
 from registry.certificates.controllers import CertificateController
 from registry.dependencies import provide_answers, provide_settings, provide_vault, utc_now
 from registry.i18n import LanguageMiddleware, install_i18n
+from registry.log.controllers import LogApi, LogText
 from registry.problems import EXCEPTION_HANDLERS
 from registry.search.controllers import CertificateSearchController, SearchPages
 from registry.security_headers import SecurityHeadersMiddleware
@@ -94,6 +95,8 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             VerificationController,
             TenderPages,
             VerificationPageController,
+            LogText,
+            LogApi,
             BodyController,
             KeyController,
             jwks,

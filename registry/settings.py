@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,16 @@ class Settings:
     clock_skew: timedelta = timedelta(minutes=5)
     #: Cache-Control max-age of public verification answers (PRODUCT §6).
     verify_max_age_seconds: int = 60
+    #: STARMARK_LOG_ORIGIN: the transparency log's name in its checkpoints; by
+    #: default the host (and port) of the public URL followed by `/log`.
+    log_origin_setting: str | None = None
+
+    @property
+    def log_origin(self) -> str:
+        """The checkpoint origin (C2SP tlog-checkpoint), e.g. `verify.example.cn/log`."""
+        if self.log_origin_setting:
+            return self.log_origin_setting
+        return urlsplit(self.public_url).netloc + "/log"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -84,6 +95,7 @@ class Settings:
             keys=keys,
             data_dir=data_dir,
             public_url=(env.get("STARMARK_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
+            log_origin_setting=env.get("STARMARK_LOG_ORIGIN") or None,
         )
 
 

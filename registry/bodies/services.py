@@ -199,7 +199,7 @@ async def _insert_key(
         with unique_conflicts(f"key {kid} is already registered"):
             await SigningKey.insert(row)
         if signer is not None:
-            await _log_key(kid, signer=signer, now=whole_second(now))
+            await log_key_statement(kid, signer=signer, now=whole_second(now))
         await audit_entry(
             principal,
             "key.add",
@@ -210,7 +210,7 @@ async def _insert_key(
     return kid
 
 
-async def _registry_signer(vault: HostedKeyVault, now: datetime) -> PrivateKey:
+async def registry_signer(vault: HostedKeyVault, now: datetime) -> PrivateKey:
     """The registry's own key, created if this database has none yet."""
     await ensure_registry_key(vault=vault, now=now)
     return await active_hosted_signer(None, vault=vault, now=now)
@@ -234,7 +234,17 @@ def _key_statement(
     return NewEntry(KEY_TYP, token, body=body_code)
 
 
-async def _log_key(kid: str, *, signer: PrivateKey, now: datetime) -> None:
+async def body_key_ids() -> list[str]:
+    """The kid of every body key (not the registry's own), oldest first."""
+    rows = (
+        await SigningKey.select(SigningKey.kid)
+        .where(SigningKey.body.is_not_null())
+        .order_by(SigningKey.id)
+    )
+    return [str(r["kid"]) for r in rows]
+
+
+async def log_key_statement(kid: str, *, signer: PrivateKey, now: datetime) -> None:
     """Append the statement of key ``kid`` as it now stands (inside the write's transaction)."""
     row = await _get_key_row(kid)
     if row["body_code"] is None:
@@ -264,7 +274,7 @@ async def generate_hosted_key(
         not_before=whole_second(now),
         not_after=not_after,
         principal=principal,
-        signer=await _registry_signer(vault, now),
+        signer=await registry_signer(vault, now),
         now=now,
     )
 
@@ -299,7 +309,7 @@ async def register_public_key(
         not_before=whole_second(not_before),
         not_after=not_after,
         principal=principal,
-        signer=await _registry_signer(vault, now),
+        signer=await registry_signer(vault, now),
         now=now,
     )
 
@@ -359,7 +369,7 @@ async def retire_key(
 ) -> None:
     """A retired key signs no more; what it signed inside its window still counts."""
     principal.require_operator()
-    signer = await _registry_signer(vault, now)
+    signer = await registry_signer(vault, now)
     row = await _get_key_row(kid)
     if row["state"] != KeyState.ACTIVE.value:
         raise ConflictError(f"key {kid} is {row['state']}, not active")
@@ -368,7 +378,7 @@ async def retire_key(
         await SigningKey.update(
             {SigningKey.state: KeyState.RETIRED.value, SigningKey.not_after: not_after}
         ).where(SigningKey.kid == kid)
-        await _log_key(kid, signer=signer, now=whole_second(now))
+        await log_key_statement(kid, signer=signer, now=whole_second(now))
         await audit_entry(principal, "key.retire", kid)
 
 
@@ -377,7 +387,7 @@ async def compromise_key(
 ) -> None:
     """Documents signed or recorded from `at` on stop counting (PRODUCT §3)."""
     principal.require_operator()
-    signer = await _registry_signer(vault, now)
+    signer = await registry_signer(vault, now)
     row = await _get_key_row(kid)
     if at > now:
         raise InvalidInputError(
@@ -392,7 +402,7 @@ async def compromise_key(
         await SigningKey.update(
             {SigningKey.state: KeyState.COMPROMISED.value, SigningKey.compromised_at: at}
         ).where(SigningKey.kid == kid)
-        await _log_key(kid, signer=signer, now=whole_second(now))
+        await log_key_statement(kid, signer=signer, now=whole_second(now))
         await audit_entry(principal, "key.compromise", kid, compromised_at=at.isoformat())
 
 

@@ -10,6 +10,7 @@ import click
 from registry.bodies import services as bodies
 from registry.bodies.services import HostedKeyVault
 from registry.cli.context import fail, now, run_with_database
+from registry.log.backfill import backfill_log
 from registry.principals import Principal
 from registry.settings import KeyFileSettings, Settings
 from signing.errors import MalformedError
@@ -39,6 +40,7 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
 
         async def migrate(settings: Settings, vault: HostedKeyVault) -> None:
             await bodies.ensure_registry_key(vault=vault, now=now())
+            await backfill_log(vault=vault, now=now())
 
         run_with_database(migrate)
     uvicorn.run(
@@ -60,10 +62,14 @@ def db_group() -> None:
 def migrate() -> None:
     """Run pending migrations (SQLite or PostgreSQL, from DATABASE_URL)."""
 
-    async def work(settings: Settings, vault: HostedKeyVault) -> None:
+    async def work(settings: Settings, vault: HostedKeyVault) -> int:
         await bodies.ensure_registry_key(vault=vault, now=now())
+        # Documents of a database from before the transparency log become leaves.
+        return await backfill_log(vault=vault, now=now())
 
-    run_with_database(work)
+    added = run_with_database(work)
+    if added:
+        click.echo(f"{added} documents added to the transparency log")
     click.echo("database is up to date")
 
 

@@ -34,10 +34,13 @@ from urllib.parse import quote
 
 import click
 
-from signing.errors import InvalidKeyError, MalformedError
+from signing.checkpoint import open_checkpoint
+from signing.errors import InvalidKeyError, MalformedError, SigningError
 from signing.identifiers import parse_certificate_number
 from signing.instants import format_instant, parse_instant
 from signing.jwks import KeySet
+from signing.merkle import leaf_hash, verify_inclusion
+from signing.note import NoteVerifier, decode_base64
 from signing.scheme import StarLevel
 from signing.verdict import (
     SignedInput,
@@ -214,6 +217,13 @@ def _summary(verdict: Verdict) -> str:
     type=click.Choice([level.value for level in StarLevel]),
     help="Also require at least this star level.",
 )
+@click.option(
+    "--log-key",
+    "log_key_file",
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="For a log bundle (GET /api/v1/log/bundle): the log's verifier key (GET /log/key).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict JSON.")
 def verify(
     target: str,
@@ -221,6 +231,7 @@ def verify(
     jwks_file: Path | None,
     at_text: str | None,
     min_level: str | None,
+    log_key_file: Path | None,
     as_json: bool,
 ) -> None:
     """Verify a certificate NUMBER or a signed FILE.jws (certificate, status event or receipt).
@@ -257,6 +268,12 @@ def verify(
         _usage_failure("give --jwks FILE to check offline, or --registry URL")
 
     token = _read_file(Path(target), "JWS file").strip() if is_file else ""
+    logged: str | None = None
+    if token.startswith("{"):
+        # A log bundle: the document, its inclusion proof and the signed checkpoint.
+        token, logged = _open_bundle(token, log_key_file)
+    elif log_key_file is not None:
+        _usage_failure("--log-key goes with a log bundle (GET /api/v1/log/bundle?index=)")
     registry = _Registry(registry_url) if registry_url else None
     try:
         if jwks_file is not None:
@@ -288,8 +305,52 @@ def verify(
             registry.close()
 
     if as_json:
-        click.echo(json.dumps(verdict.to_json(), ensure_ascii=False, indent=2))
+        out = verdict.to_json()
+        if logged is not None:
+            out["log"] = logged
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
     else:
         click.echo(_summary(verdict))
+        if logged is not None:
+            click.echo(logged)
     ok = verdict.is_valid and verdict.meets_min_level is not False
     sys.exit(0 if ok else NOT_VALID)
+
+
+def _open_bundle(text: str, log_key_file: Path | None) -> tuple[str, str]:
+    """The JWS of a log bundle whose inclusion and checkpoint verify; else exit 1.
+
+    A bundle is ``{"jws", "index", "checkpoint", "proof"}``: the checkpoint's
+    signature is checked with the log's verifier key, then the JWS's leaf hash
+    (RFC 6962 §2.1) with the inclusion proof against the checkpoint's root.
+    """
+    if log_key_file is None:
+        _usage_failure("a log bundle needs --log-key FILE (the text of GET /log/key)")
+    try:
+        bundle = json.loads(text)
+        token, index, note = bundle["jws"], bundle["index"], bundle["checkpoint"]
+        proof = [decode_base64(h, "a proof hash") for h in bundle["proof"]]
+        if not (isinstance(token, str) and isinstance(index, int) and isinstance(note, str)):
+            raise TypeError("jws and checkpoint are strings, index an integer")
+    except (ValueError, TypeError, KeyError, MalformedError) as e:
+        _usage_failure(f"not a log bundle: {e}")
+    try:
+        verifier = NoteVerifier.from_text(_read_file(log_key_file, "log key file").strip())
+    except SigningError as e:
+        _usage_failure(f"the log key file is not a verifier key: {e}")
+    try:
+        checkpoint = open_checkpoint(note, verifier=verifier)
+        verify_inclusion(
+            leaf_hash=leaf_hash(token.encode("ascii")),
+            index=index,
+            size=checkpoint.size,
+            proof=proof,
+            root=checkpoint.root,
+        )
+    except (SigningError, UnicodeEncodeError) as e:
+        click.echo(f"NOT IN THE LOG 不在透明日志中: {e}")
+        sys.exit(NOT_VALID)
+    return token, (
+        f"in the log: entry {index} of {checkpoint.size} ({checkpoint.origin}), "
+        "checkpoint signature and inclusion proof verified"
+    )

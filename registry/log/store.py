@@ -57,6 +57,8 @@ class NewEntry:
     body: str
     #: The certificate it is about; None for a key statement.
     number: str | None = None
+    #: When the registry accepted it, if not now (documents logged after the fact).
+    recorded_at: datetime | None = None
 
 
 async def log_size() -> int:
@@ -97,7 +99,7 @@ async def append_entries(entries: Sequence[NewEntry], *, recorded_at: datetime) 
                 id=index,
                 typ=entry.typ,
                 jws=entry.jws,
-                recorded_at=recorded_at,
+                recorded_at=entry.recorded_at or recorded_at,
                 number=entry.number,
                 body=entry.body,
             )

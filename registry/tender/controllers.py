@@ -191,6 +191,7 @@ class VerificationController(Controller):
             as_of=as_of,
             now=now,
             vault=vault,
+            log_origin=settings.log_origin,
         )
         signed = receipt.payload.to_json()
         return msgspec.convert(
@@ -386,6 +387,7 @@ class TenderPages(Controller):
                 as_of=as_of,
                 now=now,
                 vault=vault,
+                log_origin=settings.log_origin,
             )
         except InvalidInputError as e:  # a receipt too large for one JWS: split the list
             return Template("tender/verify.html", context={**keep, "problem": e}, status_code=422)

@@ -27,14 +27,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from registry.bodies.services import (
-    HostedKeyVault,
-    active_hosted_signer,
-    ensure_registry_key,
-    load_keyset,
-)
+from registry.bodies.services import HostedKeyVault, load_keyset, registry_signer
 from registry.csv_input import INVISIBLE, read_csv
-from registry.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
+from registry.errors import FieldError, InvalidInputError, NotFoundError
+from registry.log.services import latest_checkpoint
 from registry.tender.tables import VerificationReceipt
 from registry.verification.services import VerificationService
 from signing.documents import ReceiptPayload
@@ -505,15 +501,6 @@ def receipt_id(token: str) -> str:
     return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 
-async def _registry_signer(*, vault: HostedKeyVault, now: datetime) -> PrivateKey:
-    """The registry's own key; created here if the app started without one."""
-    try:
-        return await active_hosted_signer(None, vault=vault, now=now)
-    except ConflictError:
-        await ensure_registry_key(vault=vault, now=now)
-        return await active_hosted_signer(None, vault=vault, now=now)
-
-
 async def sign_receipt(
     request: Mapping[str, Any],
     results: Sequence[ItemResult],
@@ -521,25 +508,35 @@ async def sign_receipt(
     as_of: datetime,
     now: datetime,
     vault: HostedKeyVault,
+    log_origin: str,
 ) -> SignedReceipt:
     """Sign a receipt for ``results`` with the registry's key, and keep it.
 
     ``now`` is both ``checked_at`` (when the verdicts were reached) and
-    ``signed_at``; instants are whole seconds (`signing.instants`).
+    ``signed_at``; instants are whole seconds (`signing.instants`). The
+    receipt names the transparency-log checkpoint of the registry as the
+    verdicts were read (``log``: origin, size, root; PRODUCT §3), so a holder
+    can later prove what the registry held then.
 
     Raises:
         InvalidInputError: the receipt would be longer than a JWS may be
             (`MAX_RECEIPT_LENGTH`), which takes USCCs with very many
             certificates; nothing is stored.
     """
+    key = await registry_signer(vault, now)
+
+    async def signer() -> PrivateKey:
+        return key
+
+    checkpoint = await latest_checkpoint(origin=log_origin, signer=signer, now=now)
     payload = ReceiptPayload(
         request=dict(request),
         results=[r.to_receipt_json() for r in results],
         as_of=as_of,
         checked_at=now,
         signed_at=now,
+        log=checkpoint.summary(log_origin),
     )
-    key = await _registry_signer(vault=vault, now=now)
     token = sign_compact(payload.to_json(), key=key, typ=RECEIPT_TYP)
     if len(token) > MAX_RECEIPT_LENGTH:
         count = sum(len(r.verdicts) for r in results)

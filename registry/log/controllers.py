@@ -1,0 +1,110 @@
+"""The transparency log's public endpoints (PRODUCT §3 and §4).
+
+`/log/checkpoint` and `/log/key` are plain text for log tools (C2SP); the
+entries, proofs and bundles are JSON under `/api/v1/log`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from litestar import Controller, MediaType, Response, get
+from litestar.di import NamedDependency
+from litestar.params import QueryParameter
+
+from registry.bodies.services import HostedKeyVault, registry_signer
+from registry.dependencies import utc_now
+from registry.errors import problem_responses
+from registry.log import services
+from registry.log.services import RegistrySigner
+from registry.settings import Settings
+
+__all__ = ["LogApi", "LogText"]
+
+Whole = Annotated[str | None, QueryParameter(description="a whole number", required=False)]
+
+
+def _signer(vault: HostedKeyVault, now: datetime) -> RegistrySigner:
+    async def signer() -> Any:
+        return await registry_signer(vault, now)
+
+    return signer
+
+
+class LogText(Controller):
+    path = "/log"
+    tags = ["transparency log"]
+
+    @get(
+        "/checkpoint",
+        media_type=MediaType.TEXT,
+        summary="The latest signed checkpoint (C2SP tlog-checkpoint, signed-note)",
+    )
+    async def checkpoint(
+        self, settings: NamedDependency[Settings], vault: NamedDependency[HostedKeyVault]
+    ) -> Response[str]:
+        now = utc_now()
+        signed = await services.latest_checkpoint(
+            origin=settings.log_origin, signer=_signer(vault, now), now=now
+        )
+        # Always current at the origin; caches in between may keep it briefly.
+        return Response(signed.text, headers={"Cache-Control": "public, max-age=5"})
+
+    @get("/key", media_type=MediaType.TEXT, summary="The checkpoint verifier key (signed-note)")
+    async def key(
+        self, settings: NamedDependency[Settings], vault: NamedDependency[HostedKeyVault]
+    ) -> str:
+        key = await registry_signer(vault, utc_now())
+        return services.verifier_key(settings.log_origin, key) + "\n"
+
+
+class LogApi(Controller):
+    path = "/api/v1/log"
+    tags = ["transparency log"]
+
+    @get(
+        "/entries",
+        summary="Log entries start..end (end exclusive, at most 1000)",
+        responses=problem_responses(400, 422),
+    )
+    async def entries(self, start: Whole = None, end: Whole = None) -> dict[str, Any]:
+        return await services.entries(start, end)
+
+    @get(
+        "/proofs/inclusion",
+        summary="Inclusion proof of entry `index` in the tree of size `size` (RFC 6962)",
+        responses=problem_responses(400, 422),
+    )
+    async def inclusion(self, index: Whole = None, size: Whole = None) -> dict[str, Any]:
+        return await services.inclusion(index, size)
+
+    @get(
+        "/proofs/consistency",
+        summary="Consistency proof between tree sizes `from` and `to` (RFC 6962)",
+        responses=problem_responses(400, 422),
+    )
+    async def consistency(
+        self,
+        from_size: Annotated[
+            str | None, QueryParameter(query="from", description="a whole number", required=False)
+        ] = None,
+        to: Whole = None,
+    ) -> dict[str, Any]:
+        return await services.consistency(from_size, to)
+
+    @get(
+        "/bundle",
+        summary="An entry with its inclusion proof and the signed checkpoint (offline check)",
+        responses=problem_responses(400, 404, 422),
+    )
+    async def bundle(
+        self,
+        settings: NamedDependency[Settings],
+        vault: NamedDependency[HostedKeyVault],
+        index: Whole = None,
+    ) -> dict[str, Any]:
+        now = utc_now()
+        return await services.bundle(
+            index, origin=settings.log_origin, signer=_signer(vault, now), now=now
+        )

@@ -23,8 +23,9 @@ from registry.dependencies import utc_now
 from registry.errors import InvalidInputError, problem_responses
 from registry.i18n import current_language
 from registry.search import services
+from registry.search.counts import CountsCache
+from registry.search.query import LEVELS, MAX_QUERY_CHARS, STATUSES, parse_search
 from registry.search.schemas import SearchPage as SearchPageSchema
-from registry.search.services import CountsCache
 from registry.settings import Settings
 from registry.verification.services import VerificationService
 from signing.identifiers import PROVINCES
@@ -83,12 +84,12 @@ def _iso(value: datetime | None) -> str:
 def _page_context() -> dict[str, Any]:
     """What every search page's templates use (search/_macros.html)."""
     return {
-        "levels": list(services.LEVELS),
-        "statuses": list(services.STATUSES),
+        "levels": list(LEVELS),
+        "statuses": list(STATUSES),
         "province_name": province_name,
         "cst": _cst,
         "iso": _iso,
-        "max_query": services.MAX_QUERY_CHARS,
+        "max_query": MAX_QUERY_CHARS,
     }
 
 
@@ -156,7 +157,7 @@ class SearchPages(Controller):
         }
         context = await _form_context(**given)
         try:
-            query = services.parse_search(
+            query = parse_search(
                 q=q,
                 level=level,
                 status=status,
@@ -256,7 +257,7 @@ class CertificateSearchController(Controller):
             str | None, QueryParameter(description="next_cursor of the previous page")
         ] = None,
     ) -> SearchPageSchema:
-        query = services.parse_search(
+        query = parse_search(
             q=q,
             level=level,
             status=status,

@@ -20,6 +20,8 @@ from registry.bodies.services import HostedKeyVault, active_hosted_signer
 from registry.certificates.importer import import_certificates
 from registry.principals import Principal
 from registry.search import services
+from registry.search.counts import CountsCache
+from registry.search.query import STATUSES, parse_search
 from registry.settings import Settings
 from registry.verification.services import VerificationService
 from tests.factories import certificate_fields, make_body, uscc
@@ -195,9 +197,7 @@ def test_migration_indexes_certificates_written_before_it(
                 # never answered green by the read path (no signed revision: malformed).
                 read_path = VerificationService.for_engine(fresh)
                 for q in ("海尔", "海尔智家", "HAIER", "海川", "维修"):
-                    page = await services.search(
-                        services.parse_search(q=q, now=now), read_path=read_path
-                    )
+                    page = await services.search(parse_search(q=q, now=now), read_path=read_path)
                     results.append(",".join(i["number"] for i in page.items))
                     assert {i["status"] for i in page.items} <= {"signature_invalid", "malformed"}
                 read_path.close()
@@ -223,7 +223,7 @@ def test_home_page_counts_catch_up_within_a_minute(
     body = make_body(settings)
     fields = certificate_fields("SMT-COUNT-0001", score=91)
     assert client.post("/api/v1/certificates", json=fields, headers=body.auth).status_code == 201
-    cache = services.CountsCache()
+    cache = CountsCache()
 
     async def counts(at: datetime) -> dict[str, int]:
         return (await cache.get(now=at)).by_status()
@@ -247,6 +247,6 @@ def test_home_page_counts_catch_up_within_a_minute(
     first, stale = asyncio.run(later())
     assert first["valid"] == 1 and stale["valid"] == 1
     assert asyncio.run(counts(now + timedelta(seconds=62))) == {
-        **{status: 0 for status in services.STATUSES},
+        **{status: 0 for status in STATUSES},
         "revoked": 1,
     }

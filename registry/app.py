@@ -23,7 +23,7 @@ from registry.certificates.controllers import CertificateController
 from registry.dependencies import provide_answers, provide_settings, provide_vault, utc_now
 from registry.i18n import LanguageMiddleware, install_i18n
 from registry.problems import EXCEPTION_HANDLERS
-from registry.search.controllers import CertificateSearchController, SearchPages
+from registry.search.controllers import CertificateSearchController, SearchPages, counts_lifespan
 from registry.security_headers import SecurityHeadersMiddleware
 from registry.settings import Settings
 from registry.tender.controllers import TenderPages, VerificationController
@@ -120,7 +120,7 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
         ),
         response_cache_config=ResponseCacheConfig(),
         request_max_body_size=settings.max_request_bytes,
-        lifespan=[lifespan, verification_lifespan(bound)],
+        lifespan=[lifespan, verification_lifespan(bound), counts_lifespan()],
     )
     app.state.settings = settings
     app.state.vault = HostedKeyVault(settings.keys)

@@ -1,4 +1,4 @@
-"""The home page's and `/bodies`' counts of certificates.
+"""The home page's and `/bodies`' counts of certificates, kept fresh in the background.
 
 Statistics, not answers: they count the copy columns by body, level and
 status (PRODUCT §4's home page). Each certificate's own answer comes from the
@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -23,7 +24,10 @@ from signing.instants import day_in_cst
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Counts", "CountsCache", "count_certificates"]
+__all__ = ["COUNT_EVERY", "Counts", "CountsCache", "count_certificates"]
+
+#: How often the counts are made again (docs/search.md, "Costs").
+COUNT_EVERY: Final = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -93,33 +97,37 @@ async def count_certificates(*, now: datetime) -> Counts:
 
 
 class CountsCache:
-    """`count_certificates`, at most `max_age` old, never waited for but once.
+    """The last `count_certificates`, made in the background, never on a request.
 
     Counting reads one index entry per certificate: about a second on SQLite
     and 0.6 s on PostgreSQL at a million (docs/search.md), too much for a view
-    of the home page. The first view after start counts; later ones get the
-    last counts at once, and a stale one starts a count in the background
-    for those after it. The counts are statistics, and the page says when they
-    were made; search results and verdicts are always read fresh.
+    of the home page, even the first one after start. `run` counts at once and
+    then every `COUNT_EVERY` (the app starts it in its lifespan); a view reads
+    `counts`, which is None until the first count ends (the page then says the
+    certificates are being counted). The page says when they were made.
     """
 
-    def __init__(self, max_age: timedelta = timedelta(seconds=60)) -> None:
-        self.max_age = max_age
+    def __init__(self) -> None:
         self._counts: Counts | None = None
-        self._refresh: asyncio.Task[None] | None = None
 
-    async def get(self, *, now: datetime) -> Counts:
-        if self._counts is None:
-            self._counts = await count_certificates(now=now)
-        elif not timedelta(0) <= now - self._counts.as_of < self.max_age and (
-            self._refresh is None or self._refresh.done()
-        ):
-            self._refresh = asyncio.create_task(self._recount(now))
+    @property
+    def counts(self) -> Counts | None:
+        """The last counts made, or None before the first one ends."""
         return self._counts
 
-    async def _recount(self, now: datetime) -> None:
+    async def refresh(self, *, now: datetime) -> None:
+        """Count again; on failure the last counts stay (and the error is logged)."""
         try:
-            self._counts = await count_certificates(now=now)
+            counts = await count_certificates(now=now)
         except Exception:
-            # The last counts stay; the next view tries again.
             log.exception("counting certificates for the home page failed")
+            return
+        # A count started earlier (at start, say) never replaces a later one.
+        if self._counts is None or counts.as_of >= self._counts.as_of:
+            self._counts = counts
+
+    async def run(self, *, clock: Callable[[], datetime], every: timedelta = COUNT_EVERY) -> None:
+        """Count now and then every `every`, until cancelled."""
+        while True:
+            await self.refresh(now=clock())
+            await asyncio.sleep(every.total_seconds())

@@ -24,7 +24,7 @@ from registry.dependencies import provide_answers, provide_settings, provide_vau
 from registry.i18n import LanguageMiddleware, install_i18n
 from registry.log.controllers import LogApi, LogText
 from registry.problems import EXCEPTION_HANDLERS
-from registry.search.controllers import CertificateSearchController, SearchPages
+from registry.search.controllers import CertificateSearchController, SearchPages, counts_lifespan
 from registry.security_headers import SecurityHeadersMiddleware
 from registry.settings import Settings
 from registry.tender.controllers import TenderPages, VerificationController
@@ -123,7 +123,7 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
         ),
         response_cache_config=ResponseCacheConfig(),
         request_max_body_size=settings.max_request_bytes,
-        lifespan=[lifespan, verification_lifespan(bound)],
+        lifespan=[lifespan, verification_lifespan(bound), counts_lifespan()],
     )
     app.state.settings = settings
     app.state.vault = HostedKeyVault(settings.keys)

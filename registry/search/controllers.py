@@ -8,13 +8,16 @@ Server-rendered, complete without JavaScript, in Chinese or English
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
 import msgspec
-from litestar import Controller, MediaType, Request, get
-from litestar.datastructures import State
+from litestar import Controller, Litestar, MediaType, Request, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import Template
@@ -23,14 +26,15 @@ from registry.dependencies import utc_now
 from registry.errors import InvalidInputError, problem_responses
 from registry.i18n import current_language
 from registry.search import services
+from registry.search.counts import COUNT_EVERY, Counts, CountsCache
+from registry.search.query import LEVELS, MAX_QUERY_CHARS, STATUSES, parse_search
 from registry.search.schemas import SearchPage as SearchPageSchema
-from registry.search.services import CountsCache
 from registry.settings import Settings
 from registry.verification.services import VerificationService
 from signing.identifiers import PROVINCES
 from signing.instants import CST, format_instant
 
-__all__ = ["CertificateSearchController", "SearchPages"]
+__all__ = ["CertificateSearchController", "SearchPages", "counts_lifespan"]
 
 #: GB/T 2260 provinces in English, for the English page's province filter.
 PROVINCES_EN: Final = {
@@ -44,18 +48,37 @@ PROVINCES_EN: Final = {
 }  # fmt: skip
 #: How many results the search page shows at once.
 PAGE_SIZE: Final = 20
-#: The home and bodies pages count every certificate; at most this old (see CountsCache).
 PAGE_HEADERS: Final = {"Vary": "Accept-Language"}
 
 Text = Annotated[str | None, QueryParameter(required=False)]
 
 
-def _counts(state: State) -> CountsCache:
-    cache = state.get("search_counts")
-    if cache is None:
-        cache = state.search_counts = CountsCache()
-    assert isinstance(cache, CountsCache)
-    return cache
+def counts_lifespan(
+    every: timedelta = COUNT_EVERY,
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """The home and bodies pages' counts, made in the background for the life of
+    the app: at start, then every `every` (`create_app`'s lifespan). No view
+    ever waits for a count (registry/search/counts.py)."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        cache = CountsCache()
+        app.state.search_counts = cache
+        task = asyncio.create_task(cache.run(clock=utc_now, every=every))
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return lifespan
+
+
+def _counts(request: Request[Any, Any, Any]) -> Counts | None:
+    """The last counts, or None while the first count after start is running."""
+    cache: CountsCache = request.app.state.search_counts
+    return cache.counts
 
 
 def _read_path(request: Request[Any, Any, Any]) -> VerificationService:
@@ -83,12 +106,12 @@ def _iso(value: datetime | None) -> str:
 def _page_context() -> dict[str, Any]:
     """What every search page's templates use (search/_macros.html)."""
     return {
-        "levels": list(services.LEVELS),
-        "statuses": list(services.STATUSES),
+        "levels": list(LEVELS),
+        "statuses": list(STATUSES),
         "province_name": province_name,
         "cst": _cst,
         "iso": _iso,
-        "max_query": services.MAX_QUERY_CHARS,
+        "max_query": MAX_QUERY_CHARS,
     }
 
 
@@ -120,7 +143,7 @@ class SearchPages(Controller):
     @get("/", media_type=MediaType.HTML, name="home")
     async def home(self, request: Request[Any, Any, Any]) -> Template:
         now = utc_now()
-        counts = await _counts(request.app.state).get(now=now)
+        counts = _counts(request)
         changes = await services.latest_status_changes(
             read_path=_read_path(request), now=now, limit=10
         )
@@ -156,7 +179,7 @@ class SearchPages(Controller):
         }
         context = await _form_context(**given)
         try:
-            query = services.parse_search(
+            query = parse_search(
                 q=q,
                 level=level,
                 status=status,
@@ -198,8 +221,7 @@ class SearchPages(Controller):
 
     @get("/bodies", media_type=MediaType.HTML, name="bodies")
     async def bodies(self, request: Request[Any, Any, Any]) -> Template:
-        now = utc_now()
-        counts = await _counts(request.app.state).get(now=now)
+        counts = _counts(request)
         bodies = await services.bodies_with_keys()
         return Template(
             "search/bodies.html",
@@ -256,7 +278,7 @@ class CertificateSearchController(Controller):
             str | None, QueryParameter(description="next_cursor of the previous page")
         ] = None,
     ) -> SearchPageSchema:
-        query = services.parse_search(
+        query = parse_search(
             q=q,
             level=level,
             status=status,

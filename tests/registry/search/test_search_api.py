@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from registry.certificates.search_text import fold
-from registry.search import services
+from registry.search import dialect
 from tests.factories import count_rows
 from tests.registry.search.conftest import COMPANIES, FILLER, TODAY, Seeded, matching
 
@@ -38,14 +38,14 @@ def walk(seeded: Seeded, **params: Any) -> list[dict[str, Any]]:
 
 @pytest.fixture(params=["walk", "index", "walk-on"])
 def plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run a test under each way a tier is answered (registry/search/services.py):
+    """Run a test under each way a tier is answered (registry/search/dialect.py):
     the bounded walk in name order, the full-text index, the walk to the end.
     The seeded registry is small, so the walk would do; the others are forced."""
     if request.param != "walk":
-        monkeypatch.setattr(services, "WALK_NAMES", 0)
-        monkeypatch.setattr(services, "WALK_TEXT", 0)
+        monkeypatch.setattr(dialect, "WALK_NAMES", 0)
+        monkeypatch.setattr(dialect, "WALK_TEXT", 0)
     if request.param == "walk-on":
-        monkeypatch.setattr(services, "CANDIDATE_LIMIT", 0)
+        monkeypatch.setattr(dialect, "CANDIDATE_LIMIT", 0)
     return str(request.param)
 
 

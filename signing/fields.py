@@ -19,6 +19,7 @@ spelling (and one signature); a strict reader requires it already is.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -30,11 +31,13 @@ from signing.errors import FieldProblem, InvalidPayloadError, MalformedError
 from signing.instants import format_instant, parse_date, parse_instant
 
 __all__ = [
+    "MAX_JSON_DEPTH",
     "Problems",
     "check_constant",
     "read_date",
     "read_instant",
     "read_integer",
+    "read_json",
     "read_number",
     "read_object",
     "read_optional_string",
@@ -58,6 +61,89 @@ _REFUSED_CATEGORIES = {
 _SCORE_TEXT = re.compile(r"\d{1,3}(?:\.\d+)?")
 
 T = TypeVar("T")
+
+#: PRODUCT §4: no request body nests deeper (a certificate needs 3 levels).
+MAX_JSON_DEPTH = 32
+# Strings (with their escapes) and the brackets outside them, to count depth.
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _json_constant(name: str) -> Any:
+    # RFC 8259 §6: NaN and Infinity are not JSON; Python's json would accept them.
+    raise MalformedError(f"{name} is not a JSON number")
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise MalformedError(f"the member {key!r} appears twice in one object")
+            seen.add(key)
+    return obj
+
+
+def _check_json_depth(text: str) -> None:
+    # Counted on the text, iteratively, before any recursive parser sees it.
+    depth = 0
+    for token in _JSON_TOKENS.findall(text):
+        if token in ("[", "{"):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise MalformedError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        elif token in ("]", "}"):
+            depth -= 1
+
+
+def _check_json_strings(value: Any) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise MalformedError("JSON text holds a NUL character (\\u0000)")
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError as e:
+                    raise MalformedError(
+                        f"JSON text holds a lone surrogate (U+{ord(item[e.start]):04X})"
+                    ) from e
+
+
+def read_json(data: bytes | str) -> Any:
+    """Parse JSON given to the registry (a request body, a file): the rules of PRODUCT §4.
+
+    Objects nested at most `MAX_JSON_DEPTH` deep, no member twice in one object,
+    no lone surrogate and no NUL anywhere, no NaN or Infinity.
+
+    Raises:
+        MalformedError: not UTF-8, not JSON, or one of the rules above; the
+            message says which.
+    """
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise MalformedError(f"JSON is not valid UTF-8 at byte {e.start}") from e
+    else:
+        text = data
+    _check_json_depth(text)
+    try:
+        value = json.loads(text, parse_constant=_json_constant, object_pairs_hook=_json_object)
+    except json.JSONDecodeError as e:
+        raise MalformedError(f"not JSON: {e.msg} at line {e.lineno} column {e.colno}") from e
+    except (ValueError, RecursionError) as e:
+        # e.g. an integer literal beyond Python's int-string conversion limit.
+        raise MalformedError(f"not JSON: {e}") from e
+    _check_json_strings(value)
+    return value
 
 
 class Problems:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -519,14 +519,19 @@ def _check_context(
 # --- the CSV download -----------------------------------------------------------------------
 
 #: Excel runs a cell that starts with one of these as a formula (CSV injection);
-#: a leading apostrophe makes it text. Only free text gets it (holder names,
-#: reasons, skipped rows), never numbers, USCCs or codes, which cannot start so.
+#: a leading apostrophe makes it text. Every cell is passed through `_text_cell`
+#: (`_write_row`): an item or a number is echoed from what was asked, and what
+#: cannot start so today (a USCC, a date) costs nothing to check.
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _text_cell(value: object) -> str:
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _write_row(writer: Any, cells: Sequence[object]) -> None:
+    writer.writerow([_text_cell(cell) for cell in cells])
 
 
 def _status_cell(value: object) -> str:
@@ -560,7 +565,8 @@ def results_csv_bytes(payload: Mapping[str, Any], *, rid: str) -> bytes:
         for verdict in result.get("verdicts") or []:
             holder = verdict.get("holder") or {}
             signature = verdict.get("signature") or {}
-            writer.writerow(
+            _write_row(
+                writer,
                 (
                     result.get("item", ""),
                     kind,
@@ -577,13 +583,14 @@ def results_csv_bytes(payload: Mapping[str, Any], *, rid: str) -> bytes:
                     as_of,
                     checked_at,
                     rid,
-                )
+                ),
             )
     request = payload.get("request")
     skipped = request.get("skipped") if isinstance(request, dict) else None
     for row in skipped if isinstance(skipped, list) else []:
         source = "粘贴 pasted" if row.get("source") == "paste" else "文件 file"
-        writer.writerow(
+        _write_row(
+            writer,
             (
                 _text_cell(row.get("text")),
                 "已跳过 skipped",
@@ -600,6 +607,6 @@ def results_csv_bytes(payload: Mapping[str, Any], *, rid: str) -> bytes:
                 as_of,
                 checked_at,
                 rid,
-            )
+            ),
         )
     return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")

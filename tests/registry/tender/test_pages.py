@@ -353,3 +353,36 @@ def test_a_page_request_over_1_mib_is_413_as_a_page(world: World) -> None:
     page = world.client.post("/verify", files={"file": ("big.csv", big, "text/csv")}, headers=HTML)
     assert page.status_code == 413
     assert page.headers["content-type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t"])
+def test_every_cell_of_the_csv_is_neutralised(start: str) -> None:
+    # A receipt echoes what was asked: an item or a number column starting like
+    # a formula must be text in Excel too, not only the holder's name.
+    from registry.tender.controllers import results_csv_bytes
+
+    formula = start + 'HYPERLINK("http://evil.example","点我")'
+    payload = {
+        "as_of": "2026-03-01T00:00:00Z",
+        "checked_at": "2026-03-01T00:00:00Z",
+        "results": [
+            {
+                "item": formula,
+                "kind": "number",
+                "verdicts": [
+                    {
+                        "number": formula,
+                        "status": "not_found",
+                        "holder": {"name": formula, "uscc": formula},
+                        "valid_from": formula,
+                        "reason": formula,
+                    }
+                ],
+            }
+        ],
+    }
+    text = results_csv_bytes(payload, rid=formula).decode("utf-8-sig")
+    (row,) = list(csv.reader(io.StringIO(text)))[1:]
+    for cell in row:
+        assert not cell.startswith(("=", "+", "-", "@", "\t")), row
+    assert row[0] == "'" + formula and row[2] == "'" + formula and row[14] == "'" + formula

@@ -22,10 +22,12 @@ from registry.bodies.services import HostedKeyVault, ensure_registry_key
 from registry.certificates.controllers import CertificateController
 from registry.dependencies import provide_answers, provide_settings, provide_vault, utc_now
 from registry.i18n import LanguageMiddleware, install_i18n
+from registry.limits import CheckedRequest, refuse_impossible_parameters
 from registry.log.controllers import LogApi, LogText
 from registry.problems import EXCEPTION_HANDLERS
+from registry.schema_page import LocalRedoc
 from registry.search.controllers import CertificateSearchController, SearchPages, counts_lifespan
-from registry.security_headers import SecurityHeadersMiddleware
+from registry.security_headers import add_security_headers
 from registry.settings import Settings
 from registry.tender.controllers import TenderPages, VerificationController
 from registry.verification.controllers import (
@@ -114,12 +116,19 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             engine=JinjaTemplateEngine,
             engine_callback=install_template_globals,
         ),
-        middleware=[SecurityHeadersMiddleware, LanguageMiddleware],
+        middleware=[LanguageMiddleware],
+        # PRODUCT §4 "Limits and hostile input": JSON bodies, path and query
+        # parameters by the registry's rules (registry/limits.py); the security
+        # headers on every answer, the router's 404 and 405 included.
+        request_class=CheckedRequest,
+        before_request=refuse_impossible_parameters,
+        before_send=[add_security_headers],
         openapi_config=OpenAPIConfig(
             title="Starmark registry",
             version="1",
             description="Signed GB/T 27922 after-sales service certificates.",
             path="/schema",
+            render_plugins=[LocalRedoc()],
         ),
         response_cache_config=ResponseCacheConfig(),
         request_max_body_size=settings.max_request_bytes,

@@ -67,9 +67,10 @@ def parse_at(value: str | None, *, field: str, now: datetime) -> datetime:
     try:
         return parse_instant(value)
     except MalformedError as e:
+        # The message says which rule (a form, a real day, 2000..2099: signing.instants).
         raise InvalidInputError(
-            f"{field} is not an RFC 3339 instant or a YYYY-MM-DD date: {value!r}",
-            errors=[FieldError(field, "an RFC 3339 instant or a YYYY-MM-DD date")],
+            f"{field}: {e}",
+            errors=[FieldError(field, f"an RFC 3339 instant or a YYYY-MM-DD date: {e}")],
         ) from e
 
 

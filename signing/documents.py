@@ -79,12 +79,14 @@ T = TypeVar("T")
 def _score_problem(score: Decimal, scheme: Scheme) -> str | None:
     if not score.is_finite():
         return "must be a finite number"
-    if (score * 10) % 1 != 0:
-        return f"{score} has more than one decimal; give it like 92 or 92.5"
+    # The range first: the decimals test of a huge score (1e30) would overflow
+    # the Decimal context instead of answering.
     try:
         scheme.level_for(score)
     except InvalidPayloadError as e:
         return e.problems[0].message
+    if (score * 10) % 1 != 0:
+        return f"{score} has more than one decimal; give it like 92 or 92.5"
     return None
 
 

@@ -7,11 +7,21 @@ returns the value, or adds a `FieldProblem` naming the member (``holder.uscc``,
 
 ``strict`` readers are for signed payloads, which must already be in their one
 canonical spelling; the others normalise what a certification body sends.
+
+Text rules (PRODUCT §4 "Limits and hostile input") live here so that every
+signed payload obeys them, whoever made it: no control characters (a scope or
+a reason may span lines), no Unicode format characters (category Cf: zero-width
+spaces and joiners, bidi overrides and isolates that can make a name read
+backwards, the BOM), no line or paragraph separators, no surrogates and no
+unassigned code points. Text is NFC-normalised, so that one name has one
+spelling (and one signature); a strict reader requires it already is.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -21,25 +31,119 @@ from signing.errors import FieldProblem, InvalidPayloadError, MalformedError
 from signing.instants import format_instant, parse_date, parse_instant
 
 __all__ = [
+    "MAX_JSON_DEPTH",
     "Problems",
     "check_constant",
     "read_date",
     "read_instant",
     "read_integer",
+    "read_json",
     "read_number",
     "read_object",
     "read_optional_string",
     "read_parsed",
     "read_string",
+    "text_problem",
     "type_name",
 ]
 
-# C0 controls and DEL: never part of a name; a scope or reason may span lines.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_EXCEPT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+# Unicode general categories never allowed in text: controls (Cc: C0, DEL, C1;
+# a newline is let through separately), format (Cf), line and paragraph
+# separators (Zl, Zp), surrogates (Cs) and unassigned code points (Cn).
+_REFUSED_CATEGORIES = {
+    "Cc": "control characters",
+    "Cf": "invisible format characters (zero-width, bidi controls, BOM)",
+    "Zl": "line separators",
+    "Zp": "paragraph separators",
+    "Cs": "lone surrogates",
+    "Cn": "unassigned code points",
+}
 _SCORE_TEXT = re.compile(r"\d{1,3}(?:\.\d+)?")
 
 T = TypeVar("T")
+
+#: PRODUCT §4: no request body nests deeper (a certificate needs 3 levels).
+MAX_JSON_DEPTH = 32
+# Strings (with their escapes) and the brackets outside them, to count depth.
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _json_constant(name: str) -> Any:
+    # RFC 8259 §6: NaN and Infinity are not JSON; Python's json would accept them.
+    raise MalformedError(f"{name} is not a JSON number")
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise MalformedError(f"the member {key!r} appears twice in one object")
+            seen.add(key)
+    return obj
+
+
+def _check_json_depth(text: str) -> None:
+    # Counted on the text, iteratively, before any recursive parser sees it.
+    depth = 0
+    for token in _JSON_TOKENS.findall(text):
+        if token in ("[", "{"):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise MalformedError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        elif token in ("]", "}"):
+            depth -= 1
+
+
+def _check_json_strings(value: Any) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise MalformedError("JSON text holds a NUL character (\\u0000)")
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError as e:
+                    raise MalformedError(
+                        f"JSON text holds a lone surrogate (U+{ord(item[e.start]):04X})"
+                    ) from e
+
+
+def read_json(data: bytes | str) -> Any:
+    """Parse JSON given to the registry (a request body, a file): the rules of PRODUCT §4.
+
+    Objects nested at most `MAX_JSON_DEPTH` deep, no member twice in one object,
+    no lone surrogate and no NUL anywhere, no NaN or Infinity.
+
+    Raises:
+        MalformedError: not UTF-8, not JSON, or one of the rules above; the
+            message says which.
+    """
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise MalformedError(f"JSON is not valid UTF-8 at byte {e.start}") from e
+    else:
+        text = data
+    _check_json_depth(text)
+    try:
+        value = json.loads(text, parse_constant=_json_constant, object_pairs_hook=_json_object)
+    except json.JSONDecodeError as e:
+        raise MalformedError(f"not JSON: {e.msg} at line {e.lineno} column {e.colno}") from e
+    except (ValueError, RecursionError) as e:
+        # e.g. an integer literal beyond Python's int-string conversion limit.
+        raise MalformedError(f"not JSON: {e}") from e
+    _check_json_strings(value)
+    return value
 
 
 class Problems:
@@ -83,6 +187,26 @@ def type_name(value: object) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
+
+
+def text_problem(text: str, *, multiline: bool = False) -> str | None:
+    """Why ``text`` may not be used as text of a payload, or None when it may.
+
+    ``multiline`` lets line feeds through. The message names the first
+    offending character by its code point (U+202E), since most cannot be seen.
+
+    Raises:
+        Nothing.
+    """
+    if text.isascii() and text.isprintable():
+        return None  # the common case, without a per-character lookup
+    for char in text:
+        if multiline and char == "\n":
+            continue
+        kind = _REFUSED_CATEGORIES.get(unicodedata.category(char))
+        if kind is not None:
+            return f"must not contain {kind}; found U+{ord(char):04X}"
+    return None
 
 
 def read_object(
@@ -134,10 +258,10 @@ def read_string(
     max_length: int,
     multiline: bool = False,
 ) -> str | None:
-    """A non-empty string, trimmed (strict: must already be trimmed).
+    """A non-empty string, trimmed and NFC-normalised (strict: must already be).
 
-    At most ``max_length`` characters and no control characters (line feeds
-    allowed when ``multiline``).
+    At most ``max_length`` characters and none of the characters the module
+    docstring refuses (line feeds allowed when ``multiline``).
 
     Raises:
         Nothing: a problem is added to ``problems`` and None returned.
@@ -145,19 +269,19 @@ def read_string(
     if not isinstance(value, str):
         problems.add(where, f"must be a string, got {type_name(value)}")
         return None
-    text = value.strip()
+    problem = text_problem(value, multiline=multiline)
+    if problem is not None:
+        problems.add(where, problem)
+        return None
+    text = unicodedata.normalize("NFC", value.strip())
     if strict and text != value:
-        problems.add(where, "must not start or end with white space")
+        problems.add(where, "must not start or end with white space and must be in Unicode NFC")
         return None
     if not text:
         problems.add(where, "must not be empty")
         return None
     if len(text) > max_length:
         problems.add(where, f"is {len(text)} characters long; at most {max_length} are allowed")
-        return None
-    control = _CONTROL_EXCEPT_NEWLINE if multiline else _CONTROL
-    if control.search(text):
-        problems.add(where, "must not contain control characters")
         return None
     return text
 

@@ -12,6 +12,12 @@ serialise back to exactly the bytes that were signed; :func:`format_instant`
 therefore drops microseconds (it truncates, it does not round, so an instant is
 never moved into the future).
 
+Every date and instant read here lies between 2000-01-01 and 2099-12-31
+(PRODUCT §4 "Limits and hostile input"): no certificate of this scheme falls
+outside, and the date arithmetic done with them (validity ends, months added,
+conversion to UTC) stays far from ``datetime``'s limits, so that
+``0001-01-01`` or ``9999-12-31T23:59:59-08:00`` is refused, never an overflow.
+
 This module never reads the clock: callers pass ``now``.
 """
 
@@ -25,6 +31,8 @@ from signing.errors import MalformedError
 
 __all__ = [
     "CST",
+    "FIRST_DAY",
+    "LAST_DAY",
     "add_months",
     "add_months_to_instant",
     "day_in_cst",
@@ -41,6 +49,10 @@ __all__ = [
 
 #: China Standard Time, UTC+8, no daylight saving time since 1991.
 CST = timezone(timedelta(hours=8))
+
+#: The first and last calendar days a date or instant given to the registry may name.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
 
 # RFC 3339 §5.6 date-time. The "T" may be lower case (§5.6 note) or, as RFC
 # 3339 allows "for the sake of readability", a space. Fractional seconds of
@@ -62,6 +74,14 @@ def _quote(text: str) -> str:
     return repr(shown)
 
 
+def _check_in_range(day: date, text: str) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise MalformedError(
+            f"{_quote(text)} is outside the years the registry knows "
+            f"({format_date(FIRST_DAY)} to {format_date(LAST_DAY)})"
+        )
+
+
 def require_aware(dt: datetime, what: str) -> None:
     """Refuse a naive datetime: an instant without an offset means nothing here.
 
@@ -79,9 +99,10 @@ def parse_instant(text: str) -> datetime:
     The result is timezone-aware and expressed in UTC.
 
     Raises:
-        MalformedError: ``text`` is neither; the message quotes it. A date-time
-            without an offset is refused: it would mean a different instant
-            on every machine.
+        MalformedError: ``text`` is neither, or its calendar day (as written,
+            in its own offset) is outside 2000-01-01 .. 2099-12-31; the message
+            quotes it. A date-time without an offset is refused: it would mean
+            a different instant on every machine.
     """
     if not isinstance(text, str):
         raise MalformedError(f"an instant must be a string, got {type(text).__name__}")
@@ -113,6 +134,8 @@ def parse_instant(text: str) -> datetime:
     except ValueError as e:
         # Also refuses leap seconds (":60"): datetime cannot hold them.
         raise MalformedError(f"{_quote(text)} is not a real instant: {e}") from e
+    # Before the conversion to UTC, which overflows at the ends of datetime's range.
+    _check_in_range(dt.date(), text)
     return dt.astimezone(UTC)
 
 
@@ -142,16 +165,19 @@ def parse_date(text: str) -> date:
     """Read a calendar day written strictly as ``YYYY-MM-DD``.
 
     Raises:
-        MalformedError: any other form (``2026-3-1``, ``20260301``, a date-time)
-            or a day that does not exist (``2026-02-30``).
+        MalformedError: any other form (``2026-3-1``, ``20260301``, a date-time),
+            a day that does not exist (``2026-02-30``) or one outside
+            2000-01-01 .. 2099-12-31.
     """
     if not isinstance(text, str) or not _DATE.fullmatch(text):
         shown = _quote(text) if isinstance(text, str) else type(text).__name__
         raise MalformedError(f"{shown} is not a date written YYYY-MM-DD")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as e:
         raise MalformedError(f"{_quote(text)} is not a real date: {e}") from e
+    _check_in_range(day, text)
+    return day
 
 
 def format_date(d: date) -> str:

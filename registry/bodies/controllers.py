@@ -64,7 +64,14 @@ class BodyController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
         cursor: FromQuery[str | None] = None,
     ) -> BodyPage:
-        bodies = [b for b in await services.list_bodies() if cursor is None or b["code"] > cursor]
+        listed = await services.list_bodies()
+        # The cursor this list issues is the code of the last body of a page.
+        if cursor is not None and not any(b["code"] == cursor for b in listed):
+            raise InvalidInputError(
+                f"cursor {cursor[:40]!r} was not issued by this list",
+                errors=[FieldError("cursor", "the next_cursor of a previous page, or nothing")],
+            )
+        bodies = [b for b in listed if cursor is None or b["code"] > cursor]
         page = bodies[:limit]
         items = []
         for body in page:

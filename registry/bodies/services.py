@@ -25,8 +25,9 @@ from registry.errors import (
 from registry.log.store import NewEntry, append_entries
 from registry.principals import Principal
 from registry.settings import KeyCustodySettings
-from signing.documents import KeyStatementPayload
+from signing.documents import MAX_NAME_LENGTH, KeyStatementPayload
 from signing.errors import InvalidKeyError
+from signing.fields import Problems, read_string
 from signing.jwks import KeySet
 from signing.jws import KEY_TYP, sign_compact
 from signing.keys import KeyRecord, KeyState, PrivateKey, PublicKey
@@ -65,14 +66,21 @@ async def add_body(
 ) -> dict[str, Any]:
     principal.require_operator()
     code = parse_body_code(code)
-    problems = []
-    if not name.strip() or len(name) > 200:
-        problems.append(FieldError("name", "required, at most 200 characters"))
-    if name_en is not None and len(name_en) > 200:
-        problems.append(FieldError("name_en", "at most 200 characters"))
-    if problems:
-        raise InvalidInputError("the body's name is missing or too long", errors=problems)
-    body = CertificationBody(code=code, name=name.strip(), name_en=(name_en or None))
+    # The text rules of signed payloads (signing.fields): the name is signed as `issuer.name`.
+    problems = Problems()
+    checked_name = read_string(name, "name", problems, strict=False, max_length=MAX_NAME_LENGTH)
+    checked_name_en = None
+    if name_en is not None and name_en.strip():
+        checked_name_en = read_string(
+            name_en, "name_en", problems, strict=False, max_length=MAX_NAME_LENGTH
+        )
+    if problems.items:
+        raise InvalidInputError(
+            "; ".join(f"{p.field} {p.message}" for p in problems.items),
+            errors=[FieldError(p.field, p.message) for p in problems.items],
+        )
+    assert checked_name is not None
+    body = CertificationBody(code=code, name=checked_name, name_en=checked_name_en)
     async with write_transaction(CertificationBody._meta.db):
         with unique_conflicts(f"a certification body with code {code} already exists"):
             await CertificationBody.insert(body)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -21,7 +20,8 @@ from registry.errors import FieldError, InvalidInputError
 from registry.principals import Principal
 from registry.settings import KeyFileSettings, Settings
 from signing.documents import CertificatePayload, StatusEventPayload
-from signing.errors import InvalidKeyError, InvalidPayloadError
+from signing.errors import InvalidKeyError, InvalidPayloadError, MalformedError
+from signing.fields import read_json
 from signing.jws import CERTIFICATE_TYP, STATUS_TYP, sign_compact
 from signing.keys import PrivateKey
 
@@ -39,12 +39,13 @@ def load_key_file(path: Path) -> PrivateKey:
 
 
 def read_json_file(path: Path) -> dict[str, Any]:
+    # The registry's JSON rules (depth, duplicate members, NUL...), as for a request body.
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json(path.read_bytes())
     except OSError as e:
         fail(f"cannot read {path}: {e.strerror}", code=2)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        fail(f"{path} is not a JSON file: {e}", code=2)
+    except MalformedError as e:
+        fail(f"{path} is not a JSON file the registry accepts: {e}", code=2)
     if not isinstance(data, dict):
         fail(f"{path} must hold a JSON object with the certificate's fields", code=2)
     return data

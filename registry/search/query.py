@@ -129,8 +129,10 @@ def parse_search(
     if valid_on:
         try:
             as_of, dated = parse_instant(valid_on.strip()), True
-        except MalformedError:
-            problems.append(FieldError("valid_on", "an RFC 3339 instant or a YYYY-MM-DD date"))
+        except MalformedError as e:
+            problems.append(
+                FieldError("valid_on", f"an RFC 3339 instant or a YYYY-MM-DD date: {e}")
+            )
     size = _parse_limit(limit)
     if size is None:
         problems.append(FieldError("limit", f"an integer from 1 to {MAX_LIMIT}"))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -193,6 +193,10 @@ class VerificationController(Controller):
             vault=vault,
             log_origin=settings.log_origin,
         )
+        if data.keep:
+            # RATE LIMIT (issue 11): storing is the costly part; `keep` is limited
+            # much more tightly than the check itself.
+            await services.keep_receipt(receipt)
         signed = receipt.payload.to_json()
         return msgspec.convert(
             {
@@ -205,7 +209,7 @@ class VerificationController(Controller):
                 ],
                 "receipt": receipt.jws,
                 "receipt_id": receipt.id,
-                "receipt_url": receipt_url(settings, receipt.id),
+                "receipt_url": receipt_url(settings, receipt.id) if data.keep else None,
             },
             VerificationAnswer,
         )
@@ -346,7 +350,10 @@ class TenderPages(Controller):
         as_of_text = _text_field(form, "as_of").strip()
         min_level_text = _text_field(form, "min_level").strip()
         upload = await _file_field(form, "file")
+        # "Keep a shareable link": only then is the receipt stored (PRODUCT §4).
+        keep_link = _text_field(form, "keep") in ("on", "1", "yes", "true")
         keep = _form_context(items_text=items_text, as_of=as_of_text, min_level=min_level_text)
+        keep["keep_link"] = keep_link
         now = utc_now().replace(microsecond=0)
         try:
             problems = _Problems()
@@ -391,9 +398,16 @@ class TenderPages(Controller):
             )
         except InvalidInputError as e:  # a receipt too large for one JWS: split the list
             return Template("tender/verify.html", context={**keep, "problem": e}, status_code=422)
+        if keep_link:
+            # RATE LIMIT (issue 11): storing a receipt is limited much more tightly.
+            await services.keep_receipt(signed)
         context = {
             **keep,
-            **_receipt_context(signed.payload.to_json(), rid=signed.id, settings=settings),
+            **_receipt_context(
+                signed.payload.to_json(), rid=signed.id if keep_link else None, settings=settings
+            ),
+            # Not kept: the page's downloads post the JWS back (`/verify/receipt/...`).
+            "jws": signed.jws,
             "parsed": parsed,
         }
         return Template("tender/results.html", context=context)
@@ -443,6 +457,59 @@ class TenderPages(Controller):
             media_type="text/csv",
             headers={
                 "Content-Disposition": f'attachment; filename="starmark-results-{rid[:12]}.csv"'
+            },
+        )
+
+    # --- a receipt that was returned, not kept: the results page posts its JWS back.
+    # Each view checks the receipt (signature, registry key) before showing a word of it.
+
+    async def _posted_receipt(self, request: Request[Any, Any, Any]) -> tuple[str, Any]:
+        token = _text_field(await _form(request), "jws").strip()
+        if not token:
+            raise InvalidInputError(
+                "send the signed receipt (the jws field of the results page)",
+                errors=[FieldError("jws", "the receipt's compact JWS")],
+            )
+        checked = await services.check_receipt(token, now=utc_now())
+        if checked.payload is None:
+            raise InvalidInputError(
+                f"this receipt does not verify: {checked.verdict.reason}",
+                errors=[FieldError("jws", "a receipt signed by this registry")],
+            )
+        return token, checked
+
+    @post("/receipt/print", media_type=MediaType.HTML, status_code=200)
+    async def printable_posted_receipt(
+        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+    ) -> Template:
+        token, checked = await self._posted_receipt(request)
+        context = _check_context(checked, rid=None, token=token, settings=settings)
+        context["qr"] = None  # not kept: no shareable URL to print
+        context["rid"] = services.receipt_id(token)
+        return Template("tender/print.html", context=context)
+
+    @post("/receipt/results.csv", media_type="text/csv", status_code=200)
+    async def posted_results_csv(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+        token, checked = await self._posted_receipt(request)
+        rid = services.receipt_id(token)
+        return Response(
+            content=results_csv_bytes(checked.payload.to_json(), rid=rid),
+            media_type="text/csv",
+            headers={
+                "Content-Disposition": f'attachment; filename="starmark-results-{rid[:12]}.csv"'
+            },
+        )
+
+    @post("/receipt/receipt.jws", media_type="application/jose", status_code=200)
+    async def posted_receipt_file(self, request: Request[Any, Any, Any]) -> Response[bytes]:
+        token, _ = await self._posted_receipt(request)
+        return Response(
+            content=token.encode("ascii"),
+            media_type="application/jose",
+            headers={
+                "Content-Disposition": (
+                    f'attachment; filename="starmark-receipt-{services.receipt_id(token)[:12]}.jws"'
+                )
             },
         )
 
@@ -521,14 +588,19 @@ def _check_context(
 # --- the CSV download -----------------------------------------------------------------------
 
 #: Excel runs a cell that starts with one of these as a formula (CSV injection);
-#: a leading apostrophe makes it text. Only free text gets it (holder names,
-#: reasons, skipped rows), never numbers, USCCs or codes, which cannot start so.
+#: a leading apostrophe makes it text. Every cell is passed through `_text_cell`
+#: (`_write_row`): an item or a number is echoed from what was asked, and what
+#: cannot start so today (a USCC, a date) costs nothing to check.
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _text_cell(value: object) -> str:
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _write_row(writer: Any, cells: Sequence[object]) -> None:
+    writer.writerow([_text_cell(cell) for cell in cells])
 
 
 def _status_cell(value: object) -> str:
@@ -562,7 +634,8 @@ def results_csv_bytes(payload: Mapping[str, Any], *, rid: str) -> bytes:
         for verdict in result.get("verdicts") or []:
             holder = verdict.get("holder") or {}
             signature = verdict.get("signature") or {}
-            writer.writerow(
+            _write_row(
+                writer,
                 (
                     result.get("item", ""),
                     kind,
@@ -579,13 +652,14 @@ def results_csv_bytes(payload: Mapping[str, Any], *, rid: str) -> bytes:
                     as_of,
                     checked_at,
                     rid,
-                )
+                ),
             )
     request = payload.get("request")
     skipped = request.get("skipped") if isinstance(request, dict) else None
     for row in skipped if isinstance(skipped, list) else []:
         source = "粘贴 pasted" if row.get("source") == "paste" else "文件 file"
-        writer.writerow(
+        _write_row(
+            writer,
             (
                 _text_cell(row.get("text")),
                 "已跳过 skipped",
@@ -602,6 +676,6 @@ def results_csv_bytes(payload: Mapping[str, Any], *, rid: str) -> bytes:
                 as_of,
                 checked_at,
                 rid,
-            )
+            ),
         )
     return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")

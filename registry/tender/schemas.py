@@ -27,6 +27,13 @@ class VerificationRequest(Struct, forbid_unknown_fields=True):
         str | None,
         Meta(description="five_star, four_star, three_star or compliant: adds meets_min_level"),
     ] = None
+    keep: Annotated[
+        bool,
+        Meta(
+            description="store the receipt under receipt_url, for anyone with the link; "
+            "by default it is returned, not kept"
+        ),
+    ] = False
 
 
 class ItemResult(Struct, forbid_unknown_fields=True):
@@ -54,5 +61,8 @@ class VerificationAnswer(Struct, forbid_unknown_fields=True):
     receipt: Annotated[
         str, Meta(description="compact JWS (typ starmark-receipt+jws) signed by the registry")
     ]
-    receipt_id: str
-    receipt_url: Annotated[str, Meta(description="where the receipt is checked (its QR target)")]
+    receipt_id: Annotated[str, Meta(description="SHA-256 of the receipt JWS, base64url")]
+    receipt_url: Annotated[
+        str | None,
+        Meta(description="where the kept receipt is checked (its QR target); null unless keep"),
+    ]

@@ -70,6 +70,7 @@ __all__ = [
     "check_receipt",
     "check_receipt_with",
     "classify_item",
+    "keep_receipt",
     "load_receipt",
     "parse_items_request",
     "parse_rows",
@@ -510,8 +511,10 @@ async def sign_receipt(
     vault: HostedKeyVault,
     log_origin: str,
 ) -> SignedReceipt:
-    """Sign a receipt for ``results`` with the registry's key, and keep it.
+    """Sign a receipt for ``results`` with the registry's key; it is not stored.
 
+    PRODUCT §4: receipts asked for anonymously are returned, not kept; a
+    caller who asks to keep one passes the result to `keep_receipt`.
     ``now`` is both ``checked_at`` (when the verdicts were reached) and
     ``signed_at``; instants are whole seconds (`signing.instants`). The
     receipt names the transparency-log checkpoint of the registry as the
@@ -521,7 +524,7 @@ async def sign_receipt(
     Raises:
         InvalidInputError: the receipt would be longer than a JWS may be
             (`MAX_RECEIPT_LENGTH`), which takes USCCs with very many
-            certificates; nothing is stored.
+            certificates.
     """
     key = await registry_signer(vault, now)
 
@@ -545,20 +548,23 @@ async def sign_receipt(
             f"{len(token)} characters, over the limit of {MAX_RECEIPT_LENGTH}; split the list",
             errors=[FieldError("items", "too many certificates for one receipt")],
         )
-    rid = receipt_id(token)
-    items = request.get("items")
+    return SignedReceipt(id=receipt_id(token), jws=token, payload=payload)
+
+
+async def keep_receipt(receipt: SignedReceipt) -> None:
+    """Store a receipt under its id, so that `/verify/receipts/{id}` shows it to anyone."""
+    items = receipt.payload.request.get("items")
     # The same request in the same second signs the same bytes, so the same id:
     # keeping it once is keeping it.
     await VerificationReceipt.insert(
         VerificationReceipt(
-            id=rid,
-            jws=token,
-            as_of=as_of,
-            checked_at=now,
-            item_count=len(items) if isinstance(items, list) else len(results),
+            id=receipt.id,
+            jws=receipt.jws,
+            as_of=receipt.payload.as_of,
+            checked_at=receipt.payload.checked_at,
+            item_count=len(items) if isinstance(items, list) else len(receipt.payload.results),
         )
     ).on_conflict(target=VerificationReceipt.id, action="DO NOTHING")
-    return SignedReceipt(id=rid, jws=token, payload=payload)
 
 
 def _receipt_id_shape(rid: str) -> bool:

@@ -113,6 +113,10 @@ def test_score_and_level(make_fields: Any, score: Any, json_score: Any, level: s
         ("1e2", "not a score"),
         (True, "got a boolean"),
         (None, "must be a number, got null"),
+        # Once an overflow of the Decimal context (HTTP 500).
+        (1e30, "above the maximum 100"),
+        (-1e30, "below 70"),
+        (95.05, "more than one decimal"),
     ],
 )
 def test_scores_that_earn_no_certificate(make_fields: Any, score: Any, message: str) -> None:
@@ -189,6 +193,50 @@ def test_field_rules(make_fields: Any, overrides: dict[str, Any], field: str, me
     with pytest.raises(InvalidPayloadError) as caught:
         build(make_fields(**overrides))
     assert message in problems(caught)[field]
+
+
+@pytest.mark.parametrize(
+    ("text", "code_point"),
+    [
+        ("Haichuan\u202eoC", "U+202E"),  # right-to-left override: reads backwards
+        ("Hai\u200bchuan", "U+200B"),  # zero-width space
+        ("\ufeffHaichuan", "U+FEFF"),  # byte order mark
+        ("Hai\u2066chuan\u2069", "U+2066"),  # bidi isolate
+        ("Hai\u2028chuan", "U+2028"),  # line separator
+        ("Hai\u2029chuan", "U+2029"),  # paragraph separator
+        ("Hai\u0085chuan", "U+0085"),  # C1 control (next line)
+        ("Hai\U000e0001chuan", "U+E0001"),  # language tag (format)
+        ("Hai\u0378chuan", "U+0378"),  # unassigned
+        ("Hai\x00chuan", "U+0000"),
+    ],
+)
+@pytest.mark.parametrize("where", ["holder.name", "holder.address", "scope.zh", "sites[0]"])
+def test_invisible_and_impossible_characters_are_refused_naming_the_field(
+    make_fields: Any, text: str, code_point: str, where: str
+) -> None:
+    fields = make_fields()
+    if where == "sites[0]":
+        fields["sites"] = [text]
+    else:
+        outer, inner = where.split(".")
+        fields[outer] = {**fields[outer], inner: text}
+    with pytest.raises(InvalidPayloadError) as caught:
+        build(fields)
+    assert code_point in problems(caught)[where]
+
+
+def test_names_are_nfc_normalised_before_signing(make_fields: Any) -> None:
+    decomposed = "Cafe\u0301 Hai\u0063\u0327huan"  # e + combining acute, c + cedilla
+    holder = {**make_fields()["holder"], "name": decomposed}
+    payload = build(make_fields(holder=holder))
+    assert payload.holder.name == "Caf\u00e9 Hai\u00e7huan"
+    signed = payload.to_json()
+    assert signed["holder"]["name"] == "Caf\u00e9 Hai\u00e7huan"
+    # A signed payload must already be NFC: the decomposed spelling is refused.
+    signed["holder"]["name"] = decomposed
+    with pytest.raises(InvalidPayloadError) as caught:
+        CertificatePayload.from_json(signed)
+    assert "NFC" in problems(caught)["holder.name"]
 
 
 def test_a_multiline_scope_is_allowed(make_fields: Any) -> None:

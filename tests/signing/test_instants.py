@@ -134,3 +134,41 @@ def test_add_months_to_instant_counts_on_the_cst_calendar() -> None:
     # 2026-01-31T16:00Z is 1 February 00:00 in China: +1 month is 1 March 00:00 CST.
     moved = add_months_to_instant(datetime(2026, 1, 31, 16, tzinfo=UTC), 1)
     assert moved == datetime(2026, 3, 1, tzinfo=CST)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0001-01-01",
+        "9999-12-31",
+        "1999-12-31",
+        "2100-01-01",
+        "0001-01-01T00:00:00Z",
+        "0001-01-01T00:00:00+08:00",  # once an OverflowError converting to UTC
+        "9999-12-31T23:59:59-08:00",  # the same at the other end
+        "1999-12-31T23:59:59Z",
+        "2100-01-01T00:00:00+08:00",
+    ],
+)
+def test_instants_and_dates_outside_2000_to_2099_are_refused(text: str) -> None:
+    with pytest.raises(MalformedError, match="2000-01-01 to 2099-12-31"):
+        parse_instant(text)
+    if "T" not in text:
+        with pytest.raises(MalformedError, match="2000-01-01 to 2099-12-31"):
+            parse_date(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2000-01-01", datetime(1999, 12, 31, 16, tzinfo=UTC)),
+        ("2000-01-01T00:00:00+08:00", datetime(1999, 12, 31, 16, tzinfo=UTC)),
+        ("2099-12-31T23:59:59-08:00", datetime(2100, 1, 1, 7, 59, 59, tzinfo=UTC)),
+    ],
+)
+def test_the_ends_of_the_range_are_read(text: str, expected: datetime) -> None:
+    assert parse_instant(text) == expected
+
+
+def test_the_last_day_still_has_an_end_of_validity() -> None:
+    assert end_of_validity(parse_date("2099-12-31")) == datetime(2100, 1, 1, tzinfo=CST)

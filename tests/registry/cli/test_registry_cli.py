@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import jwt
+import pytest
 from click.testing import CliRunner
 from litestar.testing import TestClient
 
@@ -326,3 +327,40 @@ def test_a_revoked_token_stops_working(
     )
     assert refused.status_code == 401
     assert client.get("/api/v1/certificates/REV-TOK-0002").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"a":' * 1000 + "1" + "}" * 1000, "nested deeper than 32"),
+        ('{"number": "CLI-2026-0001", "number": "CLI-2026-0002"}', "appears twice"),
+        ('{"number": "CLI-2026-\\u0000"}', "NUL"),
+    ],
+)
+def test_cert_issue_reads_files_by_the_registry_json_rules(
+    clean_db: Any, cli_env: dict[str, str], tmp_path: Path, text: str, message: str
+) -> None:
+    before = count_rows()
+    hostile = tmp_path / "hostile.json"
+    hostile.write_text(text, "utf-8")
+    result = CliRunner().invoke(
+        main, ["cert", "issue", str(hostile), "--body", "CQCT"], env=cli_env
+    )
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert count_rows() == before
+
+
+def test_cert_issue_refuses_dates_outside_the_years(
+    clean_db: Any, cli_env: dict[str, str], settings: Settings, tmp_path: Path
+) -> None:
+    make_body(settings)
+    before = count_rows()
+    fields = certificate_fields("CLI-2026-0001", valid_from="9999-12-31")
+    bad = tmp_path / "far.json"
+    bad.write_text(json.dumps(fields), "utf-8")
+    result = CliRunner().invoke(main, ["cert", "issue", str(bad), "--body", "CQCT"], env=cli_env)
+    assert result.exit_code == 1, result.output
+    assert "valid_from" in result.output and "2099-12-31" in result.output
+    assert "Traceback" not in result.output
+    assert count_rows() == before

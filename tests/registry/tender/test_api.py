@@ -204,7 +204,7 @@ def test_the_receipt_verifies_with_pyjwt_against_the_registry_key_in_the_jwks(
             if a["certificate"] is not None:
                 assert s["holder"]["name"] == a["certificate"]["holder"]["name"]
                 assert s["valid_until"] == a["certificate"]["valid_until"]
-    assert body["receipt_url"].endswith(f"/verify/receipts/{body['receipt_id']}")
+    assert body["receipt_url"] is None  # returned, not kept (PRODUCT §4)
 
 
 def flip_one_byte(token: str) -> str:
@@ -400,3 +400,26 @@ def test_a_receipt_too_large_for_one_jws_is_refused_and_nothing_is_stored(
     )
     assert page.status_code == 422 and "split the list" in page.text
     assert count_rows() == before
+
+
+def test_receipts_are_returned_not_kept_unless_asked(world: World) -> None:
+    from tests.factories import count_rows
+
+    before = count_rows()["verification_receipt"]
+    anonymous = world.verify([FIVE_STAR]).json()
+    assert anonymous["receipt"] and anonymous["receipt_url"] is None
+    assert count_rows()["verification_receipt"] == before
+    gone = world.client.get(f"/verify/receipts/{anonymous['receipt_id']}/receipt.jws")
+    assert gone.status_code == 404
+
+    kept = world.verify([FIVE_STAR, UNKNOWN], keep=True).json()
+    assert kept["receipt_url"].endswith(f"/verify/receipts/{kept['receipt_id']}")
+    assert count_rows()["verification_receipt"] == before + 1
+    stored = world.client.get(f"/verify/receipts/{kept['receipt_id']}/receipt.jws")
+    assert stored.status_code == 200 and stored.text == kept["receipt"]
+
+
+def test_keep_must_be_a_boolean(world: World) -> None:
+    response = world.verify([FIVE_STAR], keep="yes")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "keep"

@@ -55,6 +55,7 @@ def test_gb18030_csv_upload_results_download_and_receipt_in_chromium(
     page.set_input_files("#file", str(upload))
     page.fill("#as_of", world.day(110))
     page.select_option("#min_level", "four_star")
+    page.check("#keep")  # a shareable link: the receipt page and its QR code below
     page.screenshot(path=str(artifacts / "tender-1-form.png"), full_page=True)
     page.click("button[type=submit]")
 

@@ -140,6 +140,7 @@ def test_the_results_download_is_csv_excel_opens_as_utf8(world: World) -> None:
         data={
             "items": f"证书编号\n{REVOKED}\n{world.multi_uscc}\n{UNKNOWN}",
             "min_level": "four_star",
+            "keep": "on",
         },
     )
     rid = receipt_id(page.text)
@@ -178,14 +179,16 @@ def test_a_formula_in_a_holder_name_is_text_in_the_csv(world: World) -> None:
         world.client.post("/api/v1/certificates", json=fields, headers=world.body.auth).status_code
         == 201
     )
-    rid = receipt_id(world.client.post("/verify", data={"items": "TND-FORM-0001"}).text)
+    rid = receipt_id(
+        world.client.post("/verify", data={"items": "TND-FORM-0001", "keep": "on"}).text
+    )
     text = world.client.get(f"/verify/receipts/{rid}/results.csv").content.decode("utf-8-sig")
     (row,) = list(csv.reader(io.StringIO(text)))[1:]
     assert row[3] == '\'=HYPERLINK("http://evil.example","点我")'
 
 
 def test_the_receipt_page_checks_the_stored_receipt(world: World) -> None:
-    rid = receipt_id(world.client.post("/verify", data={"items": FIVE_STAR}).text)
+    rid = receipt_id(world.client.post("/verify", data={"items": FIVE_STAR, "keep": "on"}).text)
     page = world.client.get(f"/verify/receipts/{rid}?lang=en")
     assert page.status_code == 200
     assert 'id="verdict" data-status="valid"' in page.text
@@ -215,7 +218,8 @@ def test_the_printed_receipt_has_a_qr_that_leads_to_its_check_page(world: World)
         )
     rid = receipt_id(
         world.client.post(
-            "/verify", data={"items": f"{FIVE_STAR}\n{REVOKED}", "as_of": world.day(150)}
+            "/verify",
+            data={"items": f"{FIVE_STAR}\n{REVOKED}", "as_of": world.day(150), "keep": "on"},
         ).text
     )
     page = world.client.get(f"/verify/receipts/{rid}/print")
@@ -324,7 +328,7 @@ def test_a_form_that_is_not_utf8_is_400_not_a_crash(client: TestClient[Any]) -> 
 def test_a_receipt_whose_key_was_later_marked_compromised_stops_counting(world: World) -> None:
     from tests.factories import make_operator_token
 
-    rid = receipt_id(world.client.post("/verify", data={"items": FIVE_STAR}).text)
+    rid = receipt_id(world.client.post("/verify", data={"items": FIVE_STAR, "keep": "on"}).text)
     kid = next(
         k["kid"]
         for k in world.client.get("/.well-known/jwks.json").json()["keys"]
@@ -353,3 +357,85 @@ def test_a_page_request_over_1_mib_is_413_as_a_page(world: World) -> None:
     page = world.client.post("/verify", files={"file": ("big.csv", big, "text/csv")}, headers=HTML)
     assert page.status_code == 413
     assert page.headers["content-type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t"])
+def test_every_cell_of_the_csv_is_neutralised(start: str) -> None:
+    # A receipt echoes what was asked: an item or a number column starting like
+    # a formula must be text in Excel too, not only the holder's name.
+    from registry.tender.controllers import results_csv_bytes
+
+    formula = start + 'HYPERLINK("http://evil.example","点我")'
+    payload = {
+        "as_of": "2026-03-01T00:00:00Z",
+        "checked_at": "2026-03-01T00:00:00Z",
+        "results": [
+            {
+                "item": formula,
+                "kind": "number",
+                "verdicts": [
+                    {
+                        "number": formula,
+                        "status": "not_found",
+                        "holder": {"name": formula, "uscc": formula},
+                        "valid_from": formula,
+                        "reason": formula,
+                    }
+                ],
+            }
+        ],
+    }
+    text = results_csv_bytes(payload, rid=formula).decode("utf-8-sig")
+    (row,) = list(csv.reader(io.StringIO(text)))[1:]
+    for cell in row:
+        assert not cell.startswith(("=", "+", "-", "@", "\t")), row
+    assert row[0] == "'" + formula and row[2] == "'" + formula and row[14] == "'" + formula
+
+
+def stored_receipts() -> int:
+    return count_rows()["verification_receipt"]
+
+
+def posted_jws(page: str) -> str:
+    match = re.search(r'name="jws" value="([A-Za-z0-9_.-]+)"', page)
+    assert match is not None, "the results page carries the signed receipt"
+    return match.group(1)
+
+
+def test_an_anonymous_check_stores_nothing_and_its_downloads_still_work(world: World) -> None:
+    before = stored_receipts()
+    page = world.client.post("/verify", data={"items": f"{FIVE_STAR}\n{REVOKED}"})
+    assert page.status_code == 200, page.text
+    assert stored_receipts() == before
+    assert "/verify/receipts/" not in page.text  # no link to a receipt that is not there
+    jws = posted_jws(page.text)
+    csv_answer = world.client.post("/verify/receipt/results.csv", data={"jws": jws})
+    assert csv_answer.status_code == 200
+    assert "attachment" in csv_answer.headers["content-disposition"]
+    table = list(csv.reader(io.StringIO(csv_answer.content.decode("utf-8-sig"))))
+    assert [row[0] for row in table[1:]] == [FIVE_STAR, REVOKED]
+    printed = world.client.post("/verify/receipt/print?lang=en", data={"jws": jws})
+    assert printed.status_code == 200
+    assert rows_by_item(printed.text) == [(FIVE_STAR, "valid"), (REVOKED, "revoked")]
+    assert 'class="receipt-qr"' not in printed.text  # no shareable URL to scan
+    downloaded = world.client.post("/verify/receipt/receipt.jws", data={"jws": jws})
+    assert downloaded.status_code == 200 and downloaded.content == jws.encode()
+    assert stored_receipts() == before
+
+
+def test_a_tampered_posted_receipt_is_refused(world: World) -> None:
+    page = world.client.post("/verify", data={"items": FIVE_STAR})
+    tampered = flip_one_byte(posted_jws(page.text))
+    for view in ("results.csv", "print", "receipt.jws"):
+        answer = world.client.post(f"/verify/receipt/{view}", data={"jws": tampered}, headers=HTML)
+        assert answer.status_code == 422, view
+        assert "does not verify" in answer.text
+
+
+def test_keep_a_shareable_link_stores_the_receipt(world: World) -> None:
+    before = stored_receipts()
+    page = world.client.post("/verify", data={"items": FIVE_STAR, "keep": "on"})
+    rid = receipt_id(page.text)
+    assert stored_receipts() == before + 1
+    assert f"{PUBLIC_URL}/verify/receipts/{rid}" in page.text
+    assert world.client.get(f"/verify/receipts/{rid}").status_code == 200

@@ -14,7 +14,7 @@ def main() -> None:
 
 
 def _register() -> None:
-    from registry.cli import admin, certs, demo, mark, verify
+    from registry.cli import admin, backups, certs, demo, mark, verify
 
     main.add_command(verify.verify)
     main.add_command(admin.serve)
@@ -25,6 +25,8 @@ def _register() -> None:
     main.add_command(certs.cert_group)
     main.add_command(demo.demo)
     main.add_command(mark.mark)
+    main.add_command(backups.backup)
+    main.add_command(backups.restore)
 
 
 _register()

@@ -47,6 +47,15 @@ SQLITE_FILE: Final = "starmark.sqlite3"
 POSTGRES_FILE: Final = "starmark.pgdump"
 #: The transparency log's checkpoints (registry/log), when the registry keeps a log.
 CHECKPOINT_TABLE: Final = "log_checkpoint"
+#: What makes a database not empty for a restore: the registry's content. `db
+#: migrate` alone fills others (the registry's own key and its audit entry),
+#: which the backup's replace.
+CONTENT_TABLES: Final = (
+    "certification_body",
+    "certificate",
+    "certificate_revision",
+    "status_event",
+)
 #: Certificates judged per query after a restore.
 VERIFY_BATCH: Final = 500
 
@@ -291,7 +300,7 @@ def read_manifest(src: Path) -> dict[str, Any]:
 
 
 def _not_empty(counts: dict[str, int]) -> str | None:
-    filled = [f"{name} ({n} rows)" for name, n in counts.items() if n]
+    filled = [f"{name} ({counts[name]} rows)" for name in CONTENT_TABLES if counts.get(name)]
     if not filled:
         return None
     return (

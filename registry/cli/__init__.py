@@ -14,7 +14,7 @@ def main() -> None:
 
 
 def _register() -> None:
-    from registry.cli import admin, certs, demo, log, mark, verify
+    from registry.cli import admin, backups, certs, demo, log, mark, verify
 
     main.add_command(verify.verify)
     main.add_command(admin.serve)
@@ -26,6 +26,8 @@ def _register() -> None:
     main.add_command(demo.demo)
     main.add_command(mark.mark)
     main.add_command(log.log_group)
+    main.add_command(backups.backup)
+    main.add_command(backups.restore)
 
 
 _register()

@@ -262,6 +262,9 @@ def cert_import(
     Columns: number, holder_name, holder_name_en?, uscc, address?, scope_zh,
     scope_en?, score, issued_on, valid_from, valid_until?, sites? (sites
     separated by ';').
+
+    Resumable: run again after a crash, the same file stores what is missing;
+    rows already stored with the same content count as done.
     """
     try:
         text = decode_csv(file.read_bytes())
@@ -301,6 +304,9 @@ def cert_import(
         click.echo(f"line {r.line}: {r.number or '(no number)'}: {r.message}", err=True)
     if report.refused:
         fail(f"{len(report.rejected)} invalid row(s): nothing stored (--all-or-nothing)")
-    click.echo(f"stored {report.stored} certificate(s), rejected {len(report.rejected)} row(s)")
+    already = f", {report.already_stored} already stored" if report.already_stored else ""
+    click.echo(
+        f"stored {report.stored} certificate(s){already}, rejected {len(report.rejected)} row(s)"
+    )
     if report.rejected:
         raise SystemExit(1)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +18,8 @@ from litestar.testing import TestClient
 from registry.cli import main
 from registry.settings import Settings
 from tests.factories import count_rows, make_body, uscc
+
+STARMARK = Path(sys.executable).parent / "starmark"
 
 HEADER = [
     "number",
@@ -130,13 +136,23 @@ def test_bad_rows_are_reported_by_line_and_only_good_rows_are_stored(
     listed = client.get("/api/v1/certificates").json()["items"]
     assert [i["number"] for i in listed] == ["IMP-2026-0010", "IMP-2026-0013"]
 
-    # Importing the same file again: the numbers are taken, nothing is duplicated.
+    # A number taken by a different certificate is an error for that row; a row
+    # the registry already holds with the same content counts as done.
     before = count_rows()
     again = run_import(
-        cli_env, write_csv(tmp_path / "in2.csv", [row("IMP-2026-0013")], encoding="utf-8")
+        cli_env,
+        write_csv(
+            tmp_path / "in2.csv",
+            [row("IMP-2026-0013"), row("IMP-2026-0010", holder_name="另一家公司")],
+            encoding="utf-8",
+        ),
     )
-    assert again.exit_code == 1 and "number is already taken" in again.output
+    assert again.exit_code == 1
+    assert "line 3: IMP-2026-0010: number is already taken" in again.output
+    assert "stored 0 certificate(s), 1 already stored, rejected 1 row(s)" in again.stdout
     assert count_rows()["certificate"] == before["certificate"]
+    holder = client.get("/api/v1/certificates/IMP-2026-0010").json()["certificate"]["holder"]
+    assert holder["name"] == "宁波甬港五金工具有限公司"
 
 
 def test_all_or_nothing_refuses_the_whole_file_for_one_bad_row(
@@ -186,3 +202,47 @@ def test_import_shows_a_progress_bar(
     result = CliRunner().invoke(main, ["cert", "import", str(path), "--body", "CQCT"], env=cli_env)
     assert result.exit_code == 0, result.output
     assert "importing" in result.output and "30/30" in result.output
+
+
+def test_an_import_killed_mid_run_resumes_from_the_same_file(
+    client: TestClient[Any], settings: Settings, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    make_body(settings)
+    total = 5000  # three batches of at most 2,000 rows, each its own transaction
+    numbers = [f"RES-2026-{i:05d}" for i in range(total)]
+    path = write_csv(tmp_path / "big.csv", [row(n) for n in numbers], encoding="utf-8")
+    command = [str(STARMARK), "cert", "import", str(path), "--body", "CQCT", "--quiet"]
+    env = {**os.environ, **cli_env}
+    crashed = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while count_rows()["certificate"] == 0:
+            assert crashed.poll() is None, crashed.stderr.read() if crashed.stderr else ""
+            assert time.monotonic() < deadline, "the first batch never committed"
+            time.sleep(0.02)
+        crashed.kill()  # SIGKILL: no cleanup, as in a crash or an OOM kill
+    finally:
+        crashed.kill()
+        crashed.wait(timeout=30)
+    kept = count_rows()["certificate"]
+    assert 0 < kept < total, f"the kill came too late to test a resume ({kept} stored)"
+
+    resumed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert (
+        f"stored {total - kept} certificate(s), {kept} already stored, rejected 0 row(s)"
+        in resumed.stdout
+    )
+    counts = count_rows()
+    assert counts["certificate"] == counts["certificate_revision"] == total
+    listed = client.get("/api/v1/certificates", params={"limit": 100}).json()["items"]
+    assert [i["number"] for i in listed] == numbers[:100]
+    for number in (numbers[0], numbers[-1]):
+        verdict = client.get(f"/api/v1/certificates/{number}/verification").json()
+        assert verdict["status"] == "valid", verdict
+    # The kill lost no leaf: one per certificate, and the whole log recomputes.
+    assert counts["log_entry"] == total + 1  # and the body's key statement
+    verified = subprocess.run(
+        [str(STARMARK), "log", "verify"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -23,6 +23,7 @@ from registry.certificates.controllers import CertificateController
 from registry.dependencies import provide_answers, provide_settings, provide_vault, utc_now
 from registry.i18n import LanguageMiddleware, install_i18n
 from registry.problems import EXCEPTION_HANDLERS
+from registry.ratelimit import rate_limit_guard, rate_limit_lifespan
 from registry.search.controllers import CertificateSearchController, SearchPages
 from registry.security_headers import SecurityHeadersMiddleware
 from registry.settings import Settings
@@ -106,6 +107,9 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             "answers": Provide(provide_answers, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        # Per client address and route group (registry/ratelimit.py); a guard runs
+        # inside the request's language, so a 429 page is in the page's language.
+        guards=[rate_limit_guard],
         template_config=TemplateConfig(
             directory=TEMPLATES,
             engine=JinjaTemplateEngine,
@@ -120,7 +124,11 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
         ),
         response_cache_config=ResponseCacheConfig(),
         request_max_body_size=settings.max_request_bytes,
-        lifespan=[lifespan, verification_lifespan(bound)],
+        lifespan=[
+            lifespan,
+            verification_lifespan(bound),
+            rate_limit_lifespan(settings.rate_limits),
+        ],
     )
     app.state.settings = settings
     app.state.vault = HostedKeyVault(settings.keys)

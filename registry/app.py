@@ -22,6 +22,8 @@ from registry.bodies.services import HostedKeyVault, ensure_registry_key
 from registry.certificates.controllers import CertificateController
 from registry.dependencies import provide_answers, provide_settings, provide_vault, utc_now
 from registry.i18n import LanguageMiddleware, install_i18n
+from registry.logs import RequestIdMiddleware
+from registry.metrics import PROMETHEUS, MetricsController
 from registry.problems import EXCEPTION_HANDLERS
 from registry.ratelimit import rate_limit_guard, rate_limit_lifespan
 from registry.search.controllers import CertificateSearchController, SearchPages
@@ -99,6 +101,7 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             KeyController,
             jwks,
             healthz,
+            MetricsController,
             create_static_files_router(path="/static", directories=[static_dir()]),
         ],
         dependencies={
@@ -115,7 +118,12 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             engine=JinjaTemplateEngine,
             engine_callback=install_template_globals,
         ),
-        middleware=[SecurityHeadersMiddleware, LanguageMiddleware],
+        middleware=[
+            RequestIdMiddleware,
+            PROMETHEUS.middleware,
+            SecurityHeadersMiddleware,
+            LanguageMiddleware,
+        ],
         openapi_config=OpenAPIConfig(
             title="Starmark registry",
             version="1",
@@ -123,6 +131,9 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             path="/schema",
         ),
         response_cache_config=ResponseCacheConfig(),
+        # Logging is configured by whoever serves the app (registry/asgi.py,
+        # registry/logs.py), not by Litestar: JSON lines with the request id.
+        logging_config=None,
         request_max_body_size=settings.max_request_bytes,
         lifespan=[
             lifespan,

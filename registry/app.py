@@ -24,7 +24,10 @@ from registry.dependencies import provide_answers, provide_settings, provide_vau
 from registry.i18n import LanguageMiddleware, install_i18n
 from registry.limits import CheckedRequest, refuse_impossible_parameters
 from registry.log.controllers import LogApi, LogText
+from registry.logs import RequestIdMiddleware
+from registry.metrics import PROMETHEUS, MetricsController
 from registry.problems import EXCEPTION_HANDLERS
+from registry.ratelimit import rate_limit_guard, rate_limit_lifespan
 from registry.schema_page import LocalRedoc
 from registry.search.controllers import CertificateSearchController, SearchPages, counts_lifespan
 from registry.security_headers import add_security_headers
@@ -103,6 +106,7 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             KeyController,
             jwks,
             healthz,
+            MetricsController,
             create_static_files_router(path="/static", directories=[static_dir()]),
         ],
         dependencies={
@@ -111,12 +115,15 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             "answers": Provide(provide_answers, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        # Per client address and route group (registry/ratelimit.py); a guard runs
+        # inside the request's language, so a 429 page is in the page's language.
+        guards=[rate_limit_guard],
         template_config=TemplateConfig(
             directory=TEMPLATES,
             engine=JinjaTemplateEngine,
             engine_callback=install_template_globals,
         ),
-        middleware=[LanguageMiddleware],
+        middleware=[RequestIdMiddleware, PROMETHEUS.middleware, LanguageMiddleware],
         # PRODUCT §4 "Limits and hostile input": JSON bodies, path and query
         # parameters by the registry's rules (registry/limits.py); the security
         # headers on every answer, the router's 404 and 405 included.
@@ -131,8 +138,16 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             render_plugins=[LocalRedoc()],
         ),
         response_cache_config=ResponseCacheConfig(),
+        # Logging is configured by whoever serves the app (registry/asgi.py,
+        # registry/logs.py), not by Litestar: JSON lines with the request id.
+        logging_config=None,
         request_max_body_size=settings.max_request_bytes,
-        lifespan=[lifespan, verification_lifespan(bound), counts_lifespan()],
+        lifespan=[
+            lifespan,
+            verification_lifespan(bound),
+            counts_lifespan(),
+            rate_limit_lifespan(settings.rate_limits),
+        ],
     )
     app.state.settings = settings
     app.state.vault = HostedKeyVault(settings.keys)

@@ -7,6 +7,7 @@ import gc
 from litestar import Litestar
 
 from registry.app import create_app
+from registry.logs import configure_logging
 from registry.settings import Settings
 
 
@@ -27,6 +28,7 @@ def freeze_startup_heap(app: Litestar) -> None:
 
 
 def build() -> Litestar:
+    configure_logging()
     app = create_app(Settings.from_env())
     app.on_startup.append(freeze_startup_heap)
     return app

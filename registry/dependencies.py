@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
@@ -11,6 +10,7 @@ from litestar.datastructures import State
 
 from registry.bodies.services import HostedKeyVault, authenticate
 from registry.errors import FieldError, InvalidInputError, UnauthorizedError
+from registry.logs import current_request_id
 from registry.principals import Principal
 from registry.settings import Settings
 from signing.errors import MalformedError
@@ -56,8 +56,7 @@ async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise UnauthorizedError("use `Authorization: Bearer <token>`")
-    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-    return await authenticate(token.strip(), request_id=request_id[:64])
+    return await authenticate(token.strip(), request_id=current_request_id())
 
 
 def parse_at(value: str | None, *, field: str, now: datetime) -> datetime:

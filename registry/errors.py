@@ -35,6 +35,11 @@ class RegistryError(Exception):
         self.detail = detail
         self.errors = tuple(errors)
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Response headers this error's answer carries."""
+        return {}
+
 
 class MalformedRequestError(RegistryError):
     status_code = 400
@@ -78,6 +83,21 @@ class InvalidInputError(RegistryError):
     slug = "invalid-input"
 
 
+class RateLimitedError(RegistryError):
+    status_code = 429
+    title = "Too many requests"
+    slug = "rate-limited"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        #: Seconds until the client's window opens again (RFC 9110 §10.2.3 Retry-After).
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 # --- how these errors are documented (`/schema`): the shape `registry.problems` writes
 
 PROBLEM_JSON = "application/problem+json"
@@ -112,6 +132,7 @@ PROBLEM_MEANINGS = {
     409: "Conflict: a number already taken, a concurrent change, a state no longer held",
     413: "The request body is over 1 MiB",
     422: "The request reads but breaks a rule; `errors` names each field",
+    429: "Too many requests from this address; `Retry-After` says how many seconds to wait",
 }
 
 

@@ -19,6 +19,10 @@ from registry.errors import PROBLEM_BASE, PROBLEM_JSON, FieldError, RegistryErro
 log = logging.getLogger(__name__)
 
 
+#: Problem slugs whose HTML answer is a translated page of its own.
+_PAGES = {"rate-limited": "errors/rate_limited.html"}
+
+
 def wants_html(request: Request[Any, Any, Any]) -> bool:
     if request.url.path.startswith(("/api/", "/.well-known/", "/schema", "/healthz")):
         return False
@@ -34,13 +38,22 @@ def problem(
     detail: str,
     slug: str,
     errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response[Any]:
     if wants_html(request):
         return Template(
-            template_name="errors/error.html",
-            context={"status": status, "title": title, "detail": detail, "errors": errors or []},
+            # A page of its own where the words are the page's language's (gettext).
+            template_name=_PAGES.get(slug, "errors/error.html"),
+            context={
+                "status": status,
+                "title": title,
+                "detail": detail,
+                "errors": errors or [],
+                "retry_after": (headers or {}).get("Retry-After"),
+            },
             status_code=status,
             media_type=MediaType.HTML,
+            headers=headers,
         )
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + slug,
@@ -51,7 +64,7 @@ def problem(
     }
     if errors:
         body["errors"] = errors
-    return Response(content=body, status_code=status, media_type=PROBLEM_JSON)
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def registry_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -63,6 +76,7 @@ def registry_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
         detail=exc.detail,
         slug=exc.slug,
         errors=[e.to_json() for e in exc.errors] or None,
+        headers=exc.headers or None,
     )
 
 

@@ -8,6 +8,7 @@ reads the environment).
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -16,6 +17,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from limits import RateLimitItem
+from limits import parse as parse_limit
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +60,116 @@ class KeyFileSettings:
         return cls(passphrase=passphrase.encode() if passphrase else None)
 
 
+class ConfigurationError(ValueError):
+    """A configuration value the registry refuses to start with; the message says which."""
+
+
+#: The rate-limit groups (PRODUCT §4 "Limits and hostile input") and their defaults,
+#: per client address. The verification page is the QR target a person scans, so it is
+#: generous; bulk checks, search and storing a receipt cost many reads or a signature.
+RATE_LIMIT_GROUPS: dict[str, str] = {
+    "verify_page": "600/minute",
+    "search": "60/minute",
+    "bulk": "10/minute",
+    "keep": "5/hour",
+}
+_OFF = "off"
+
+
+@dataclass(frozen=True)
+class RateLimitSettings:
+    """`STARMARK_RATE_LIMITS`, `STARMARK_REDIS_URL` and `STARMARK_TRUSTED_PROXIES`.
+
+    `STARMARK_RATE_LIMITS` names the groups to change, e.g.
+    ``search=30/minute;bulk=5/minute;keep=off``; a group not named keeps its default,
+    and ``off`` (alone) turns every limit off.
+    """
+
+    #: (group, limit) for each group that is limited; a group absent here is not.
+    limits: tuple[tuple[str, RateLimitItem], ...] = field(
+        default_factory=lambda: tuple(
+            (group, parse_limit(text)) for group, text in RATE_LIMIT_GROUPS.items()
+        )
+    )
+    #: Shared counters between processes; None: each process counts in memory.
+    redis_url: str | None = field(default=None, repr=False)
+    #: Redis keys start with this (several registries, or test runs, on one Redis).
+    redis_prefix: str = "starmark-limits"
+    #: Peers whose X-Forwarded-For is believed (reverse proxies), as CIDR blocks
+    #: (`10.0.0.0/8`, `127.0.0.1/32`); none by default.
+    trusted_proxies: tuple[str, ...] = ()
+
+    @classmethod
+    def off(cls) -> RateLimitSettings:
+        return cls(limits=())
+
+    def limit_for(self, group: str) -> RateLimitItem | None:
+        return next((item for name, item in self.limits if name == group), None)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> RateLimitSettings:
+        """Raises:
+        ConfigurationError: a value that does not read, naming the variable.
+        """
+        return cls(
+            limits=parse_rate_limits(env.get("STARMARK_RATE_LIMITS", "")),
+            redis_url=env.get("STARMARK_REDIS_URL") or None,
+            redis_prefix=env.get("STARMARK_REDIS_PREFIX") or "starmark-limits",
+            trusted_proxies=parse_trusted_proxies(env.get("STARMARK_TRUSTED_PROXIES", "")),
+        )
+
+
+def parse_rate_limits(text: str) -> tuple[tuple[str, RateLimitItem], ...]:
+    """``group=N/unit;group=off`` over the defaults (units: second, minute, hour, day).
+
+    Raises:
+        ConfigurationError: an unknown group, a malformed or a zero limit.
+    """
+    if text.strip().lower() == _OFF:
+        return ()
+    chosen = dict(RATE_LIMIT_GROUPS)
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        group, sep, value = (s.strip() for s in part.partition("="))
+        example = "e.g. STARMARK_RATE_LIMITS='search=60/minute;bulk=10/minute'"
+        if not sep or group not in RATE_LIMIT_GROUPS:
+            raise ConfigurationError(
+                f"STARMARK_RATE_LIMITS: {part!r} is not group=limit with a group among "
+                f"{', '.join(RATE_LIMIT_GROUPS)} ({example})"
+            )
+        if value.lower() != _OFF:
+            try:
+                item = parse_limit(value)
+            except ValueError:
+                item = None
+            if item is None or item.amount < 1 or ";" in value or "," in value:
+                raise ConfigurationError(
+                    f"STARMARK_RATE_LIMITS: {value!r} for {group} is not a limit like "
+                    f"60/minute (N per second, minute, hour or day), nor 'off' ({example})"
+                )
+        chosen[group] = value
+    return tuple(
+        (group, parse_limit(value)) for group, value in chosen.items() if value.lower() != _OFF
+    )
+
+
+def parse_trusted_proxies(text: str) -> tuple[str, ...]:
+    """Addresses or CIDR blocks separated by commas or spaces, as CIDR blocks.
+
+    Raises:
+        ConfigurationError: one that is neither.
+    """
+    networks = []
+    for part in text.replace(",", " ").split():
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError as e:
+            raise ConfigurationError(
+                f"STARMARK_TRUSTED_PROXIES: {part!r} is not an IP address or a CIDR block "
+                "(e.g. 10.0.0.0/8, 127.0.0.1)"
+            ) from e
+    return tuple(networks)
+
+
 @dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings
@@ -79,6 +193,8 @@ class Settings:
             return self.log_origin_setting
         return urlsplit(self.public_url).netloc + "/log"
 
+    rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
@@ -96,6 +212,7 @@ class Settings:
             data_dir=data_dir,
             public_url=(env.get("STARMARK_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
             log_origin_setting=env.get("STARMARK_LOG_ORIGIN") or None,
+            rate_limits=RateLimitSettings.from_env(env),
         )
 
 

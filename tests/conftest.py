@@ -21,7 +21,7 @@ from piccolo.engine.postgres import PostgresEngine
 
 from registry import db
 from registry.app import create_app
-from registry.settings import DatabaseSettings, KeyCustodySettings, Settings
+from registry.settings import DatabaseSettings, KeyCustodySettings, RateLimitSettings, Settings
 
 T = TypeVar("T")
 STRICT = os.environ.get("STARMARK_CI_STRICT") == "1"
@@ -107,6 +107,9 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         keys=KeyCustodySettings(passphrase=TEST_PASSPHRASE),
         data_dir=tmp_path,
         public_url=PUBLIC_URL,
+        # The suite hammers endpoints: limits are off here and tested on their own
+        # (tests/registry/test_rate_limits.py builds its own tiny ones).
+        rate_limits=RateLimitSettings.off(),
     )
 
 

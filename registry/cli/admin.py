@@ -50,6 +50,10 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
         port=port,
         workers=workers,
         log_level="info",
+        # Logging is the app's (registry/logs.py): JSON lines with the request id, and
+        # one access line per request by route template, not uvicorn's raw paths.
+        log_config=None,
+        access_log=False,
     )
 
 

@@ -17,6 +17,7 @@ from registry.certificates.services import WriteContext
 from registry.cli.context import certificate_answer, fail, now, run_with_database
 from registry.csv_input import decode_csv
 from registry.errors import FieldError, InvalidInputError
+from registry.metrics import IMPORT_ROWS
 from registry.principals import Principal
 from registry.settings import KeyFileSettings, Settings
 from signing.documents import CertificatePayload, StatusEventPayload
@@ -286,6 +287,17 @@ def cert_import(
             transient=False,
         ) as progress:
             task = progress.add_task("importing", total=len(rows))
+            # /metrics shows it when the server shares PROMETHEUS_MULTIPROC_DIR.
+            IMPORT_ROWS.labels(kind="total").set(len(rows))
+            done = [0]
+            IMPORT_ROWS.labels(kind="done").set(0)
+
+            def advance(n: int) -> None:
+                progress.advance(task, n)
+                # `set`, not `inc`: a gauge across processes keeps the most recent value.
+                done[0] += n
+                IMPORT_ROWS.labels(kind="done").set(done[0])
+
             try:
                 return await importer.import_certificates(
                     rows,
@@ -294,7 +306,7 @@ def cert_import(
                     principal=Principal.cli(body_code=body_code),
                     now=moment,
                     all_or_nothing=all_or_nothing,
-                    progress=lambda n: progress.advance(task, n),
+                    progress=advance,
                 )
             except KeyError as e:  # pragma: no cover - defensive
                 raise InvalidInputError(str(e), errors=[FieldError("key", str(e))]) from e

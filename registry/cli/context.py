@@ -14,7 +14,7 @@ from registry import db
 from registry.bodies.services import HostedKeyVault
 from registry.certificates.tables import Certificate
 from registry.errors import RegistryError
-from registry.settings import Settings
+from registry.settings import ConfigurationError, Settings
 from registry.verification.services import VerificationService
 
 T = TypeVar("T")
@@ -44,7 +44,10 @@ def run_with_database(work: Callable[[Settings, HostedKeyVault], Awaitable[T]]) 
 
     Registry errors end the command with exit 1 and a one-line reason.
     """
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ConfigurationError as e:
+        fail(str(e), code=2)
     vault = HostedKeyVault(settings.keys)
 
     async def main() -> T:

@@ -18,6 +18,7 @@ from registry.dependencies import utc_now
 from registry.errors import problem_responses
 from registry.log import services
 from registry.log.services import RegistrySigner
+from registry.metrics import LOG_SIZE
 from registry.settings import Settings
 
 __all__ = ["LogApi", "LogText"]
@@ -48,6 +49,7 @@ class LogText(Controller):
         signed = await services.latest_checkpoint(
             origin=settings.log_origin, signer=_signer(vault, now), now=now
         )
+        LOG_SIZE.set(signed.size)
         # Always current at the origin; caches in between may keep it briefly.
         return Response(signed.text, headers={"Cache-Control": "public, max-age=5"})
 

@@ -47,6 +47,7 @@ from registry.errors import (
     problem_responses,
 )
 from registry.marks.render import build_qr
+from registry.metrics import count_verdicts
 from registry.settings import Settings
 from registry.tender import services
 from registry.tender.schemas import VerificationAnswer, VerificationRequest
@@ -181,6 +182,7 @@ class VerificationController(Controller):
             now=now,
             min_level=min_level,
         )
+        count_verdicts((v.status.value for r in results for v in r.verdicts), surface="bulk")
         receipt = await services.sign_receipt(
             services.request_record(
                 items=[i.strip() for i in data.items],
@@ -374,6 +376,7 @@ class TenderPages(Controller):
         results = await services.verify_items(
             parsed.items, read_path=_read_path(request), at=as_of, now=now, min_level=min_level
         )
+        count_verdicts((v.status.value for r in results for v in r.verdicts), surface="bulk")
         extra: dict[str, Any] = {}
         if upload is not None:
             extra["file"] = upload[0][:200]

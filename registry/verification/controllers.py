@@ -31,6 +31,7 @@ from registry.dependencies import parse_at, parse_min_level, utc_now
 from registry.errors import FieldError, InvalidInputError, NotFoundError, problem_responses
 from registry.i18n import current_language, using_language
 from registry.marks import DEFAULT_DPI, DEFAULT_SIZE_MM, MarkFormat, check_mark_size
+from registry.metrics import count_verdicts
 from registry.settings import Settings
 from registry.verification.services import (
     CertificateView,
@@ -282,6 +283,9 @@ class VerificationPageController(Controller):
         view = None
         if canonical is not None:
             view = await _service(request).view(canonical, at=instant, now=now)
+        count_verdicts(
+            ("not_found" if view is None else view.verdict.status.value,), surface="page"
+        )
         if view is None:
             return self._not_found(request, number, settings)
         page = view.pages.get(language)
@@ -458,6 +462,7 @@ class CertificateReadController(Controller):
         instant = parse_at(at, field="at", now=now)
         level = parse_min_level(min_level)
         verdict = await _service(request).verdict(number, at=instant, now=now, min_level=level)
+        count_verdicts((verdict.status.value,), surface="api")
         return Response(
             content=msgspec.convert(verdict.to_json(), VerdictSchema),
             status_code=404 if verdict.status == "not_found" else 200,

@@ -25,7 +25,7 @@ from registry.bodies.services import HostedKeyVault, active_hosted_signer
 from registry.certificates.importer import import_certificates
 from registry.certificates.search_text import fold
 from registry.principals import Principal
-from registry.settings import DatabaseSettings, KeyCustodySettings, Settings
+from registry.settings import DatabaseSettings, KeyCustodySettings, RateLimitSettings, Settings
 from tests.conftest import PUBLIC_URL, TEST_PASSPHRASE, _empty_tables
 from tests.factories import BodyFixture, make_body, uscc
 
@@ -326,6 +326,7 @@ def seeded(
         keys=KeyCustodySettings(passphrase=TEST_PASSPHRASE),
         data_dir=Path(tmp_path_factory.mktemp("search")),
         public_url=PUBLIC_URL,
+        rate_limits=RateLimitSettings.off(),  # this module searches hundreds of times
     )
     bodies = {
         "CQCT": make_body(settings, "CQCT", "华信认证中心"),

@@ -59,21 +59,32 @@ def install_template_globals(engine: JinjaTemplateEngine) -> None:
 
 
 def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Litestar:
-    """The registry app. Given an `engine`, the caller owns its life cycle."""
+    """The registry app. Given an `engine`, the caller owns its life cycle.
+
+    With `settings.database.replica_url` (DATABASE_REPLICA_URL) a second engine,
+    owned by the app, serves the public reads: the page, verdicts, the API's
+    reads, search and bulk checks (PRODUCT §6). Writes, the console and the
+    log's appends keep the tables' engine, the primary.
+    """
     owns_engine = engine is None
     bound = engine or db.engine_from_url(settings.database.url)
+    replica = db.replica_engine(settings.database)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db.use_engine(bound)
         if owns_engine:
             await db.start(bound)
+        if replica is not None:
+            await db.start(replica)
         try:
             # The registry's own key signs receipts (issue 6); it is in the JWKS
             # from the first start, before any receipt needs it.
             await ensure_registry_key(vault=app.state.vault, now=utc_now())
             yield
         finally:
+            if replica is not None:
+                await db.stop(replica)
             if owns_engine:
                 await db.stop(bound)
 
@@ -120,8 +131,9 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
         ),
         response_cache_config=ResponseCacheConfig(),
         request_max_body_size=settings.max_request_bytes,
-        lifespan=[lifespan, verification_lifespan(bound)],
+        lifespan=[lifespan, verification_lifespan(bound, replica=replica)],
     )
     app.state.settings = settings
+    app.state.read_engine = replica or bound
     app.state.vault = HostedKeyVault(settings.keys)
     return app

@@ -18,6 +18,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import Template
+from piccolo.engine.base import Engine
 
 from registry.dependencies import utc_now
 from registry.errors import InvalidInputError, problem_responses
@@ -50,10 +51,16 @@ PAGE_HEADERS: Final = {"Vary": "Accept-Language"}
 Text = Annotated[str | None, QueryParameter(required=False)]
 
 
+def _read_engine(state: State) -> Engine[Any]:
+    """The engine public reads use: the replica when there is one (`create_app`)."""
+    engine: Engine[Any] = state.read_engine
+    return engine
+
+
 def _counts(state: State) -> CountsCache:
     cache = state.get("search_counts")
     if cache is None:
-        cache = state.search_counts = CountsCache()
+        cache = state.search_counts = CountsCache(_read_engine(state))
     assert isinstance(cache, CountsCache)
     return cache
 
@@ -122,7 +129,7 @@ class SearchPages(Controller):
         now = utc_now()
         counts = await _counts(request.app.state).get(now=now)
         changes = await services.latest_status_changes(
-            read_path=_read_path(request), now=now, limit=10
+            engine=_read_engine(request.app.state), read_path=_read_path(request), now=now, limit=10
         )
         return Template(
             "search/home.html",
@@ -167,7 +174,12 @@ class SearchPages(Controller):
                 cursor=page,
                 now=utc_now(),
             )
-            result = await services.search(query, read_path=_read_path(request), public_url="")
+            result = await services.search(
+                query,
+                engine=_read_engine(request.app.state),
+                read_path=_read_path(request),
+                public_url="",
+            )
         except InvalidInputError as e:
             # The form again, with what to fix (PRODUCT §4: bad input is 4xx).
             return Template(
@@ -268,7 +280,10 @@ class CertificateSearchController(Controller):
             now=utc_now(),
         )
         page = await services.search(
-            query, read_path=_read_path(request), public_url=settings.public_url
+            query,
+            engine=_read_engine(request.app.state),
+            read_path=_read_path(request),
+            public_url=settings.public_url,
         )
         return msgspec.convert(
             {

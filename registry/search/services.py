@@ -66,7 +66,6 @@ from registry.certificates.search_text import (
     is_ascii_free,
     split_terms,
 )
-from registry.certificates.tables import Certificate
 from registry.errors import FieldError, InvalidInputError
 from registry.verification.judging import Reading
 from registry.verification.services import VerificationService
@@ -884,14 +883,18 @@ async def _body_id(engine: Engine[Any], code: str) -> int:
 
 
 async def search(
-    query: SearchQuery, *, read_path: VerificationService, public_url: str = ""
+    query: SearchQuery,
+    *,
+    engine: Engine[Any],
+    read_path: VerificationService,
+    public_url: str = "",
 ) -> SearchPage:
     """One page of results for a parsed query (see the module docstring).
 
-    The indexes find the candidates; every result shown comes from the
-    certificate's signed documents through the read path (`_item`).
+    The indexes of `engine` (the replica for public searches, PRODUCT §6)
+    find the candidates; every result shown comes from the certificate's
+    signed documents through the read path (`_item`).
     """
-    engine: Engine[Any] = Certificate._meta.db
     # One read transaction: every tier sees the same snapshot (and, on
     # SQLite, one connection serves them all).
     async with engine.transaction():
@@ -967,9 +970,8 @@ class Counts:
         )
 
 
-async def count_certificates(*, now: datetime) -> Counts:
+async def count_certificates(engine: Engine[Any], *, now: datetime) -> Counts:
     """Certificates by body, level and status now: one pass over a covering index."""
-    engine: Engine[Any] = Certificate._meta.db
     day = day_in_cst(now)
     # The (name, number) index holds body, level, status and the dates, and is
     # smaller than the table; SQLite would rather read the body index and the
@@ -1009,14 +1011,15 @@ class CountsCache:
     were made; search results and verdicts are always read fresh.
     """
 
-    def __init__(self, max_age: timedelta = timedelta(seconds=60)) -> None:
+    def __init__(self, engine: Engine[Any], max_age: timedelta = timedelta(seconds=60)) -> None:
+        self.engine = engine
         self.max_age = max_age
         self._counts: Counts | None = None
         self._refresh: asyncio.Task[None] | None = None
 
     async def get(self, *, now: datetime) -> Counts:
         if self._counts is None:
-            self._counts = await count_certificates(now=now)
+            self._counts = await count_certificates(self.engine, now=now)
         elif not timedelta(0) <= now - self._counts.as_of < self.max_age and (
             self._refresh is None or self._refresh.done()
         ):
@@ -1025,14 +1028,14 @@ class CountsCache:
 
     async def _recount(self, now: datetime) -> None:
         try:
-            self._counts = await count_certificates(now=now)
+            self._counts = await count_certificates(self.engine, now=now)
         except Exception:
             # The last counts stay; the next view tries again.
             log.exception("counting certificates for the home page failed")
 
 
 async def latest_status_changes(
-    *, read_path: VerificationService, now: datetime, limit: int = 10
+    *, engine: Engine[Any], read_path: VerificationService, now: datetime, limit: int = 10
 ) -> list[dict[str, Any]]:
     """The last status events recorded (newest first), as their signed documents say.
 
@@ -1041,7 +1044,6 @@ async def latest_status_changes(
     documents. A certificate whose documents or copies do not hold is listed
     with the status `signature_invalid` and nothing of its content.
     """
-    engine: Engine[Any] = Certificate._meta.db
     rows = await engine.run_querystring(
         _sql(
             "SELECT c.number AS number, e.seq AS seq FROM status_event e "

@@ -69,13 +69,16 @@ _SHOWN_NUMBER_LENGTH: Final = 60
 
 
 def verification_lifespan(
-    engine: Engine[Any],
+    engine: Engine[Any], *, replica: Engine[Any] | None = None
 ) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
-    """The page's reader and caches for the life of the app (`create_app`'s lifespan)."""
+    """The page's reader and caches for the life of the app (`create_app`'s lifespan).
+
+    Public reads go through `replica` when there is one (DATABASE_REPLICA_URL).
+    """
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        service = VerificationService.for_engine(engine)
+        service = VerificationService.for_engine(engine, replica=replica)
         app.state.verification = service
         try:
             yield
@@ -432,7 +435,7 @@ class CertificateReadController(Controller):
     async def get_certificate(
         self, request: Request[Any, Any, Any], number: FromPath[str]
     ) -> CertificateDocument:
-        document = await _service(request).document(number, now=utc_now())
+        document = await _service(request).public_document(number, now=utc_now())
         return msgspec.convert(document, CertificateDocument)
 
     @get(

@@ -34,6 +34,7 @@ def problem(
     detail: str,
     slug: str,
     errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response[Any]:
     if wants_html(request):
         return Template(
@@ -41,6 +42,7 @@ def problem(
             context={"status": status, "title": title, "detail": detail, "errors": errors or []},
             status_code=status,
             media_type=MediaType.HTML,
+            headers=headers,
         )
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + slug,
@@ -51,7 +53,7 @@ def problem(
     }
     if errors:
         body["errors"] = errors
-    return Response(content=body, status_code=status, media_type=PROBLEM_JSON)
+    return Response(content=body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def registry_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -211,6 +213,9 @@ def http_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Respo
             422: "invalid-input",
         }.get(status, "http-error"),
         errors=[e.to_json() for e in errors] or None,
+        # RFC 9110 §15.5.6: a 405 names the methods the resource has (`Allow`), which
+        # the router put on the exception.
+        headers=dict(exc.headers or {}) or None,
     )
 
 

@@ -266,6 +266,15 @@ class VerificationPageController(Controller):
         media_type=MediaType.HTML,
         summary="The verification page (the QR target)",
         description=PAGE_DESCRIPTION,
+        responses={
+            404: ResponseSpec(
+                data_container=str,
+                media_type=MediaType.HTML,
+                generate_examples=False,
+                description="No such certificate: the not-found page",
+            ),
+            **problem_responses(422),
+        },
     )
     async def page(
         self,
@@ -326,6 +335,7 @@ class VerificationPageController(Controller):
         "/{number:str}/certificate.jws",
         media_type="application/jose",
         summary="A signed certificate revision as stored (compact JWS); default the latest",
+        responses=problem_responses(404, 422),
     )
     async def certificate_jws(
         self,
@@ -395,6 +405,7 @@ class VerificationPageController(Controller):
         "/{number:str}/mark.png",
         media_type="image/png",
         summary="The QR mark as PNG (PRODUCT §5)",
+        responses=problem_responses(404, 422),
     )
     async def mark_png(
         self,
@@ -411,6 +422,7 @@ class VerificationPageController(Controller):
         "/{number:str}/mark.svg",
         media_type="image/svg+xml",
         summary="The QR mark as SVG (PRODUCT §5)",
+        responses=problem_responses(404, 422),
     )
     async def mark_svg(
         self, request: Request[Any, Any, Any], number: FromPath[str], size_mm: SizeMm = None

@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
+from litestar.types import Message, Scope
 from piccolo.engine.base import Engine
 
 from registry import db
@@ -49,6 +50,27 @@ async def healthz() -> dict[str, Any]:
 
     await Certificate.select(Certificate.id).limit(1)
     return {"status": "ok"}
+
+
+def allow_every_method(message: Message, scope: Scope) -> None:
+    """`Allow` on OPTIONS names every method of the path (RFC 9110 §9.3.7).
+
+    Litestar answers OPTIONS from the methods of one route, and a path served by
+    two controllers (GET and POST of /api/v1/certificates, of /api/v1/bodies) is
+    two routes: it would leave out GET. The router's 405 already names them all.
+    """
+    if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
+        return
+    template = scope.get("path_template")
+    if message["status"] != 204 or not template:
+        return
+    app = scope["litestar_app"]
+    routes = [r for r in app.routes if template in (r.path, r.path_format)]
+    methods = sorted({m for r in routes for m in r.methods})
+    if not methods:
+        return
+    headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
+    message["headers"] = [*headers, (b"allow", ", ".join(methods).encode())]
 
 
 def install_template_globals(engine: JinjaTemplateEngine) -> None:
@@ -130,6 +152,7 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             path="/schema",
         ),
         response_cache_config=ResponseCacheConfig(),
+        before_send=[allow_every_method],
         request_max_body_size=settings.max_request_bytes,
         lifespan=[lifespan, verification_lifespan(bound, replica=replica)],
     )

@@ -61,6 +61,8 @@ def test_the_api_answers_as_its_schema_says(
             text=True,
             timeout=RUN_SECONDS,
             check=False,
+            # It keeps a cache in `.schemathesis/` where it runs: not in the repository.
+            cwd=tmp_path,
         )
     # Its report, whole, is the failure message: each finding with a curl line to replay it.
     assert result.returncode == 0, result.stdout + result.stderr

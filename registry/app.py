@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
+from litestar.types import Message, Scope
 from piccolo.engine.base import Engine
 
 from registry import db
@@ -57,6 +58,27 @@ async def healthz() -> dict[str, Any]:
     return {"status": "ok"}
 
 
+def allow_every_method(message: Message, scope: Scope) -> None:
+    """`Allow` on OPTIONS names every method of the path (RFC 9110 §9.3.7).
+
+    Litestar answers OPTIONS from the methods of one route, and a path served by
+    two controllers (GET and POST of /api/v1/certificates, of /api/v1/bodies) is
+    two routes: it would leave out GET. The router's 405 already names them all.
+    """
+    if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
+        return
+    template = scope.get("path_template")
+    if message["status"] != 204 or not template:
+        return
+    app = scope["litestar_app"]
+    routes = [r for r in app.routes if template in (r.path, r.path_format)]
+    methods = sorted({m for r in routes for m in r.methods})
+    if not methods:
+        return
+    headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
+    message["headers"] = [*headers, (b"allow", ", ".join(methods).encode())]
+
+
 def install_template_globals(engine: JinjaTemplateEngine) -> None:
     """Every template gets gettext (`{% trans %}`, `_()`) in the request's language, and
     the words of statuses and levels (registry/templates/_status.html)."""
@@ -65,21 +87,32 @@ def install_template_globals(engine: JinjaTemplateEngine) -> None:
 
 
 def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Litestar:
-    """The registry app. Given an `engine`, the caller owns its life cycle."""
+    """The registry app. Given an `engine`, the caller owns its life cycle.
+
+    With `settings.database.replica_url` (DATABASE_REPLICA_URL) a second engine,
+    owned by the app, serves the public reads: the page, verdicts, the API's
+    reads, search and bulk checks (PRODUCT §6). Writes, the console and the
+    log's appends keep the tables' engine, the primary.
+    """
     owns_engine = engine is None
     bound = engine or db.engine_from_url(settings.database.url)
+    replica = db.replica_engine(settings.database)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         db.use_engine(bound)
         if owns_engine:
             await db.start(bound)
+        if replica is not None:
+            await db.start(replica)
         try:
             # The registry's own key signs receipts (issue 6); it is in the JWKS
             # from the first start, before any receipt needs it.
             await ensure_registry_key(vault=app.state.vault, now=utc_now())
             yield
         finally:
+            if replica is not None:
+                await db.stop(replica)
             if owns_engine:
                 await db.stop(bound)
 
@@ -129,7 +162,7 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
         # headers on every answer, the router's 404 and 405 included.
         request_class=CheckedRequest,
         before_request=refuse_impossible_parameters,
-        before_send=[add_security_headers],
+        before_send=[add_security_headers, allow_every_method],
         openapi_config=OpenAPIConfig(
             title="Starmark registry",
             version="1",
@@ -144,11 +177,12 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
         request_max_body_size=settings.max_request_bytes,
         lifespan=[
             lifespan,
-            verification_lifespan(bound),
+            verification_lifespan(bound, replica=replica),
             counts_lifespan(),
             rate_limit_lifespan(settings.rate_limits),
         ],
     )
     app.state.settings = settings
+    app.state.read_engine = replica or bound
     app.state.vault = HostedKeyVault(settings.keys)
     return app

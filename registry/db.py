@@ -24,6 +24,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.table import Table
 
 from registry.errors import ConflictError
+from registry.settings import DatabaseSettings
 
 PICCOLO_CONF_MODULE = "registry.piccolo_conf"
 #: How long a SQLite writer waits for another to finish (seconds).
@@ -57,6 +58,17 @@ def engine_from_url(url: str) -> Engine[Any]:
     raise DatabaseUrlError(
         f"unsupported DATABASE_URL scheme {scheme!r}: use sqlite:///path or postgresql://..."
     )
+
+
+def replica_engine(settings: DatabaseSettings) -> Engine[Any] | None:
+    """The engine for public reads when DATABASE_REPLICA_URL is set (PRODUCT §6).
+
+    Never bound to the tables: `use_engine` binds the primary, so nothing
+    writes through this one by accident (a hot standby would refuse anyway).
+    """
+    if not settings.replica_url:
+        return None
+    return engine_from_url(settings.replica_url)
 
 
 def use_engine(engine: Engine[Any]) -> None:

@@ -225,6 +225,9 @@ def http_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Respo
             422: "invalid-input",
         }.get(status, "http-error"),
         errors=[e.to_json() for e in errors] or None,
+        # RFC 9110 §15.5.6: a 405 names the methods the resource has (`Allow`), which
+        # the router put on the exception.
+        headers=dict(exc.headers or {}) or None,
     )
 
 

@@ -31,6 +31,9 @@ MAX_REQUEST_BYTES = 1024 * 1024  # PRODUCT §4: 413 for a request body over 1 Mi
 class DatabaseSettings:
     #: `sqlite:///relative`, `sqlite:////absolute`, `postgresql://...` or `postgres://...`
     url: str
+    #: DATABASE_REPLICA_URL: a streaming replica of `url` for the public reads (PRODUCT §6);
+    #: None reads from `url`. Writes, the console and the log's appends use `url`.
+    replica_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -207,7 +210,7 @@ class Settings:
         else:
             keys = insecure_dev_key_custody(data_dir)
         return cls(
-            database=DatabaseSettings(url=url),
+            database=DatabaseSettings(url=url, replica_url=env.get("DATABASE_REPLICA_URL") or None),
             keys=keys,
             data_dir=data_dir,
             public_url=(env.get("STARMARK_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),

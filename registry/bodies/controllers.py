@@ -51,7 +51,7 @@ def key_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 #: The answers of an operator's request besides its success.
-OPERATOR_PROBLEMS = problem_responses(400, 401, 404, 409, 413, 422)
+OPERATOR_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 413, 422)
 
 
 class BodyController(Controller):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
+from litestar.params import KwargDefinition
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from signing.scheme import StarLevel
@@ -129,7 +130,9 @@ class CertificatePayload(Struct, forbid_unknown_fields=True):
     number: str
     revision: int
     scheme: str
-    score: int | float
+    #: As signed: 90 or 92.5. One JSON Schema "number" (an `int | float` would be a oneOf of
+    #: integer and number, which 90 matches twice and so fails).
+    score: Annotated[int | float, KwargDefinition(schema_extra={"one_of": None, "type": "number"})]
     level: StarLevel
     holder: Holder
     scope: Scope

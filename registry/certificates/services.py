@@ -40,6 +40,7 @@ from signing.errors import (
     TransitionError,
     UnverifiedSignatureError,
 )
+from signing.identifiers import parse_certificate_number
 from signing.jws import (
     CERTIFICATE_TYP,
     STATUS_TYP,
@@ -97,11 +98,15 @@ class StoredCertificate:
 
 
 async def load_certificate(number: str) -> StoredCertificate | None:
+    try:
+        canonical = parse_certificate_number(number)
+    except MalformedError:
+        return None  # no certificate has such a number (nor reaches the database)
     row = (
         await Certificate.select(
             *Certificate.all_columns(), Certificate.body.code.as_alias("body_code")
         )
-        .where(Certificate.number == number.strip().upper())
+        .where(Certificate.number == canonical)
         .first()
     )
     if row is None:
@@ -136,7 +141,7 @@ async def load_certificate(number: str) -> StoredCertificate | None:
 async def require_certificate(number: str) -> StoredCertificate:
     stored = await load_certificate(number)
     if stored is None:
-        raise NotFoundError(f"no certificate with number {number.strip().upper()}")
+        raise NotFoundError(f"no certificate with number {number.strip().upper()[:60]}")
     return stored
 
 

@@ -18,9 +18,11 @@ from urllib.parse import urlencode
 
 import msgspec
 from litestar import Controller, Litestar, MediaType, Request, get
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 from litestar.response import Template
+from piccolo.engine.base import Engine
 
 from registry.dependencies import utc_now
 from registry.errors import InvalidInputError, problem_responses
@@ -53,16 +55,22 @@ PAGE_HEADERS: Final = {"Vary": "Accept-Language"}
 Text = Annotated[str | None, QueryParameter(required=False)]
 
 
+def _read_engine(state: State) -> Engine[Any]:
+    """The engine public reads use: the replica when there is one (`create_app`)."""
+    engine: Engine[Any] = state.read_engine
+    return engine
+
+
 def counts_lifespan(
     every: timedelta = COUNT_EVERY,
 ) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
     """The home and bodies pages' counts, made in the background for the life of
-    the app: at start, then every `every` (`create_app`'s lifespan). No view
-    ever waits for a count (registry/search/counts.py)."""
+    the app: at start, then every `every` (`create_app`’s lifespan), on the engine
+    public reads use. No view ever waits for a count (registry/search/counts.py)."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        cache = CountsCache()
+        cache = CountsCache(_read_engine(app.state))
         app.state.search_counts = cache
         task = asyncio.create_task(cache.run(clock=utc_now, every=every))
         try:
@@ -145,7 +153,7 @@ class SearchPages(Controller):
         now = utc_now()
         counts = _counts(request)
         changes = await services.latest_status_changes(
-            read_path=_read_path(request), now=now, limit=10
+            engine=_read_engine(request.app.state), read_path=_read_path(request), now=now, limit=10
         )
         return Template(
             "search/home.html",
@@ -190,7 +198,12 @@ class SearchPages(Controller):
                 cursor=page,
                 now=utc_now(),
             )
-            result = await services.search(query, read_path=_read_path(request), public_url="")
+            result = await services.search(
+                query,
+                engine=_read_engine(request.app.state),
+                read_path=_read_path(request),
+                public_url="",
+            )
         except InvalidInputError as e:
             # The form again, with what to fix (PRODUCT §4: bad input is 4xx).
             return Template(
@@ -290,7 +303,10 @@ class CertificateSearchController(Controller):
             now=utc_now(),
         )
         page = await services.search(
-            query, read_path=_read_path(request), public_url=settings.public_url
+            query,
+            engine=_read_engine(request.app.state),
+            read_path=_read_path(request),
+            public_url=settings.public_url,
         )
         return msgspec.convert(
             {

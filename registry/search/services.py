@@ -58,7 +58,6 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 
 from registry.bodies.services import list_bodies, list_keys
-from registry.certificates.tables import Certificate
 from registry.errors import FieldError, InvalidInputError
 from registry.search.cursor import Position, encode_cursor
 from registry.search.dialect import Dialect, sql
@@ -149,14 +148,18 @@ async def _body_id(engine: Engine[Any], code: str) -> int:
 
 
 async def search(
-    query: SearchQuery, *, read_path: VerificationService, public_url: str = ""
+    query: SearchQuery,
+    *,
+    engine: Engine[Any],
+    read_path: VerificationService,
+    public_url: str = "",
 ) -> SearchPage:
     """One page of results for a parsed query (see the module docstring).
 
-    The indexes find the candidates; every result shown comes from the
-    certificate's signed documents through the read path (`_item`).
+    The indexes of `engine` (the replica for public searches, PRODUCT §6)
+    find the candidates; every result shown comes from the certificate's
+    signed documents through the read path (`_item`).
     """
-    engine: Engine[Any] = Certificate._meta.db
     # One read transaction: every tier sees the same snapshot (and, on
     # SQLite, one connection serves them all).
     async with engine.transaction():
@@ -198,7 +201,7 @@ async def search(
 
 # --- home and bodies pages ----------------------------------------------------------
 async def latest_status_changes(
-    *, read_path: VerificationService, now: datetime, limit: int = 10
+    *, engine: Engine[Any], read_path: VerificationService, now: datetime, limit: int = 10
 ) -> list[dict[str, Any]]:
     """The last status events recorded (newest first), as their signed documents say.
 
@@ -207,7 +210,6 @@ async def latest_status_changes(
     documents. A certificate whose documents or copies do not hold is listed
     with the status `signature_invalid` and nothing of its content.
     """
-    engine: Engine[Any] = Certificate._meta.db
     # The log is the record: its latest status events, newest first.
     rows = await engine.run_querystring(
         sql(

@@ -70,13 +70,16 @@ _SHOWN_NUMBER_LENGTH: Final = 60
 
 
 def verification_lifespan(
-    engine: Engine[Any],
+    engine: Engine[Any], *, replica: Engine[Any] | None = None
 ) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
-    """The page's reader and caches for the life of the app (`create_app`'s lifespan)."""
+    """The page's reader and caches for the life of the app (`create_app`'s lifespan).
+
+    Public reads go through `replica` when there is one (DATABASE_REPLICA_URL).
+    """
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        service = VerificationService.for_engine(engine)
+        service = VerificationService.for_engine(engine, replica=replica)
         app.state.verification = service
         try:
             yield
@@ -264,6 +267,15 @@ class VerificationPageController(Controller):
         media_type=MediaType.HTML,
         summary="The verification page (the QR target)",
         description=PAGE_DESCRIPTION,
+        responses={
+            404: ResponseSpec(
+                data_container=str,
+                media_type=MediaType.HTML,
+                generate_examples=False,
+                description="No such certificate: the not-found page",
+            ),
+            **problem_responses(422),
+        },
     )
     async def page(
         self,
@@ -327,6 +339,7 @@ class VerificationPageController(Controller):
         "/{number:str}/certificate.jws",
         media_type="application/jose",
         summary="A signed certificate revision as stored (compact JWS); default the latest",
+        responses=problem_responses(404, 422),
     )
     async def certificate_jws(
         self,
@@ -396,6 +409,7 @@ class VerificationPageController(Controller):
         "/{number:str}/mark.png",
         media_type="image/png",
         summary="The QR mark as PNG (PRODUCT §5)",
+        responses=problem_responses(404, 422),
     )
     async def mark_png(
         self,
@@ -412,6 +426,7 @@ class VerificationPageController(Controller):
         "/{number:str}/mark.svg",
         media_type="image/svg+xml",
         summary="The QR mark as SVG (PRODUCT §5)",
+        responses=problem_responses(404, 422),
     )
     async def mark_svg(
         self, request: Request[Any, Any, Any], number: FromPath[str], size_mm: SizeMm = None
@@ -436,7 +451,7 @@ class CertificateReadController(Controller):
     async def get_certificate(
         self, request: Request[Any, Any, Any], number: FromPath[str]
     ) -> CertificateDocument:
-        document = await _service(request).document(number, now=utc_now())
+        document = await _service(request).public_document(number, now=utc_now())
         return msgspec.convert(document, CertificateDocument)
 
     @get(

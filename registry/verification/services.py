@@ -214,8 +214,13 @@ class VerificationService:
         self._views: BoundedCache[tuple[str, str], CertificateView] = BoundedCache(cache_size)
 
     @classmethod
-    def for_engine(cls, engine: Engine[Any]) -> VerificationService:
-        return cls(reader_for(engine), in_transaction=PiccoloSnapshotReader(engine))
+    def for_engine(
+        cls, engine: Engine[Any], *, replica: Engine[Any] | None = None
+    ) -> VerificationService:
+        """Public reads through `replica` (DATABASE_REPLICA_URL) when there is one, else
+        through `engine`; a write's own answer (`document`) always through `engine`, the
+        primary, inside the write's transaction (PRODUCT §6)."""
+        return cls(reader_for(replica or engine), in_transaction=PiccoloSnapshotReader(engine))
 
     async def view(
         self, number: str, *, at: datetime | None, now: datetime
@@ -285,18 +290,33 @@ class VerificationService:
         return [judge_text(t, at=at, now=now, min_level=min_level) for t in texts]
 
     async def document(self, number: str, *, now: datetime) -> dict[str, Any]:
+        """A write's answer: `public_document` read through the primary, inside the
+        write's transaction (a write answers before it commits, with its reply).
+
+        Raises:
+            NotFoundError: no such certificate.
+        """
+        return await self._document(self.in_transaction, number, now=now)
+
+    async def public_document(self, number: str, *, now: datetime) -> dict[str, Any]:
         """`GET /api/v1/certificates/{number}` (PRODUCT §4), every member from the JWSs.
 
         ``certificate`` is the latest verified revision's payload, null when the
         documents do not verify; each event's status, time and reason are read
         from its verified payload (null otherwise). The JWSs are always given:
-        they are the evidence anyone can check.
+        they are the evidence anyone can check. Read like every public answer
+        (the replica, when there is one).
 
         Raises:
             NotFoundError: no such certificate.
         """
+        return await self._document(self.reader, number, now=now)
+
+    async def _document(
+        self, reader: SnapshotReader, number: str, *, now: datetime
+    ) -> dict[str, Any]:
         canonical = canonical_number(number)
-        text = None if canonical is None else await self.in_transaction.read(canonical)
+        text = None if canonical is None else await reader.read(canonical)
         found = None if text is None else judge_text(text, at=now, now=now)
         if found is None:
             raise NotFoundError(f"no certificate with number {number.strip().upper()[:60]}")

@@ -189,3 +189,32 @@ def test_nested_members_clients_rely_on_are_documented(openapi: Any) -> None:
     assert members(openapi, request["schema"], "scope") >= {"zh", "en"}
     verifications = paths["/api/v1/verifications"]["post"]["requestBody"]["content"]
     assert resolve(openapi, verifications["application/json"]["schema"])["required"] == ["items"]
+
+
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [
+        # GET and POST come from two controllers (the read side and the writes).
+        ("/api/v1/certificates", "GET, OPTIONS, POST"),
+        ("/api/v1/bodies", "GET, OPTIONS, POST"),
+        ("/api/v1/certificates/SMT-0001", "GET, OPTIONS"),
+        ("/api/v1/verifications", "OPTIONS, POST"),
+    ],
+)
+def test_options_and_405_name_every_method_of_the_path(
+    client: TestClient[Any], path: str, methods: str
+) -> None:
+    """RFC 9110 §9.3.7 and §15.5.6: `Allow` lists what the resource takes, on both answers."""
+    options = client.options(path)
+    assert options.status_code == 204
+    assert options.headers["allow"] == methods
+    refused = client.request("TRACE", path)
+    assert refused.status_code == 405
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert sorted(refused.headers["allow"].split(", ")) == methods.split(", ")
+
+
+def test_a_whole_number_score_matches_the_documented_payload(openapi: Any) -> None:
+    """One JSON number: `int | float` documented as a oneOf would refuse 90 (valid under both)."""
+    payload = resolve(openapi, openapi["components"]["schemas"]["CertificatePayload"])
+    assert payload["properties"]["score"] == {"type": "number"}

@@ -33,10 +33,10 @@ def test_a_count_that_blocks_does_not_block_the_home_page(
     started, release = threading.Event(), threading.Event()
     real_count = counts.count_certificates
 
-    async def blocking_count(*, now: datetime) -> counts.Counts:
+    async def blocking_count(engine: Engine, *, now: datetime) -> counts.Counts:
         started.set()
         await asyncio.to_thread(release.wait, BLOCK_SECONDS)
-        return await real_count(now=now)
+        return await real_count(engine, now=now)
 
     monkeypatch.setattr(counts, "count_certificates", blocking_count)
     body = make_body(settings)

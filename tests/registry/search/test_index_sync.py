@@ -197,7 +197,9 @@ def test_migration_indexes_certificates_written_before_it(
                 # never answered green by the read path (no signed revision: malformed).
                 read_path = VerificationService.for_engine(fresh)
                 for q in ("海尔", "海尔智家", "HAIER", "海川", "维修"):
-                    page = await services.search(parse_search(q=q, now=now), read_path=read_path)
+                    page = await services.search(
+                        parse_search(q=q, now=now), engine=fresh, read_path=read_path
+                    )
                     results.append(",".join(i["number"] for i in page.items))
                     assert {i["status"] for i in page.items} <= {"signature_invalid", "malformed"}
                 read_path.close()
@@ -224,7 +226,7 @@ def test_home_page_counts_catch_up_within_a_minute(
     body = make_body(settings)
     fields = certificate_fields("SMT-COUNT-0001", score=91)
     assert client.post("/api/v1/certificates", json=fields, headers=body.auth).status_code == 201
-    cache = CountsCache()
+    cache = CountsCache(client.app.state.read_engine)
     assert cache.counts is None
 
     def revoke() -> None:

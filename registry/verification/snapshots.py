@@ -23,6 +23,7 @@ Two ways in, one query shape:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import threading
@@ -373,6 +374,12 @@ class PostgresSnapshotReader(PiccoloSnapshotReader):
     the transaction of every write to the tables a snapshot is made of, so a
     commit from any process changes it for the next request. A request costs
     that one-row read instead of the snapshot query (bench/bench_verify_page.py).
+
+    Requests that arrive together share one read of the counter: a request
+    waits for the next read that *starts* after it arrived (never one already
+    under way, which may have missed a commit the request must see), so at
+    most one read is in flight and a busy process asks once per round trip,
+    not once per request.
     """
 
     def __init__(self, engine: PostgresEngine) -> None:
@@ -381,30 +388,62 @@ class PostgresSnapshotReader(PiccoloSnapshotReader):
         #: The counter when `snapshots` were read (None: nothing read yet).
         self.counter: int | None = None
         self.snapshots: dict[str, str | None] = {}
+        #: The next read of the counter, not started yet; the loop it belongs to.
+        self._next: asyncio.Future[int] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._reading: asyncio.Task[None] | None = None
 
     async def read(self, number: str) -> str | None:
         if self.postgres.current_transaction.get() is not None:
             # Inside a transaction the rows may be its own, uncommitted: never cached.
             return await super().read(number)
+        counter = await self._counter()
+        if counter != self.counter:
+            self.snapshots = {}
+            self.counter = counter
+        snapshots = self.snapshots
+        try:
+            return snapshots[number]
+        except KeyError:
+            pass
+        # Another statement, another snapshot of the database: a commit in
+        # between only makes this text newer than `counter`, and the next
+        # request reads a new counter and drops it.
         async with self._connection() as conn:
-            counter = await conn.fetchval(_CHANGE_COUNTER)
-            if counter != self.counter:
-                self.snapshots = {}
-                self.counter = counter
-            snapshots = self.snapshots
-            try:
-                return snapshots[number]
-            except KeyError:
-                pass
-            # Another statement, another snapshot of the database: a commit in
-            # between only makes this text newer than `counter`, and the next
-            # request reads a new counter and drops it.
             text = await conn.fetchval(_POSTGRES_SNAPSHOT + "c.number = $1", number)
         snapshot = None if text is None else str(text)
         if len(snapshots) >= SNAPSHOTS_PER_THREAD:
             snapshots.clear()
         snapshots[number] = snapshot
         return snapshot
+
+    async def _counter(self) -> int:
+        """The counter, read after this call began."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            # A reader outlives an event loop in tests (a loop per call).
+            self._loop, self._next, self._reading = loop, None, None
+        future = self._next
+        if future is None:
+            future = self._next = loop.create_future()
+            if self._reading is None:
+                self._reading = loop.create_task(self._read_counters())
+        # Shielded: a caller that goes away leaves the read to the others.
+        return await asyncio.shield(future)
+
+    async def _read_counters(self) -> None:
+        try:
+            while (future := self._next) is not None:
+                self._next = None
+                try:
+                    async with self._connection() as conn:
+                        value = int(await conn.fetchval(_CHANGE_COUNTER))
+                except Exception as e:
+                    future.set_exception(e)
+                else:
+                    future.set_result(value)
+        finally:
+            self._reading = None
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[Any]:

@@ -388,8 +388,9 @@ class PostgresSnapshotReader(PiccoloSnapshotReader):
         #: The counter when `snapshots` were read (None: nothing read yet).
         self.counter: int | None = None
         self.snapshots: dict[str, str | None] = {}
-        #: The next read of the counter, not started yet; the loop it belongs to.
-        self._next: asyncio.Future[int] | None = None
+        #: Requests waiting for the next read of the counter (not started yet),
+        #: on `_loop`; `_reading` reads for them while there are any.
+        self._waiting: list[asyncio.Future[int]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._reading: asyncio.Task[None] | None = None
 
@@ -422,26 +423,29 @@ class PostgresSnapshotReader(PiccoloSnapshotReader):
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             # A reader outlives an event loop in tests (a loop per call).
-            self._loop, self._next, self._reading = loop, None, None
-        future = self._next
-        if future is None:
-            future = self._next = loop.create_future()
-            if self._reading is None:
-                self._reading = loop.create_task(self._read_counters())
-        # Shielded: a caller that goes away leaves the read to the others.
-        return await asyncio.shield(future)
+            self._loop, self._waiting, self._reading = loop, [], None
+        # A future of its own: a caller that goes away cancels only its wait.
+        future: asyncio.Future[int] = loop.create_future()
+        self._waiting.append(future)
+        if self._reading is None:
+            self._reading = loop.create_task(self._read_counters())
+        return await future
 
     async def _read_counters(self) -> None:
         try:
-            while (future := self._next) is not None:
-                self._next = None
+            while self._waiting:
+                waiting, self._waiting = self._waiting, []
                 try:
                     async with self._connection() as conn:
                         value = int(await conn.fetchval(_CHANGE_COUNTER))
                 except Exception as e:
-                    future.set_exception(e)
+                    for future in waiting:
+                        if not future.done():
+                            future.set_exception(e)
                 else:
-                    future.set_result(value)
+                    for future in waiting:
+                        if not future.done():
+                            future.set_result(value)
         finally:
             self._reading = None
 

@@ -1,12 +1,14 @@
 """Throughput of the verification page next to a bare Litestar hello-world (PRODUCT §7).
 
     .venv/bin/python bench/bench_verify_page.py [--seconds 5] [--rounds 3] [--connections 64]
+        [--database-url postgresql://postgres@127.0.0.1:5432/EMPTY_DB]
 
 Target: `GET /v/{number}` at least 50% of the hello-world rate, p99 under 25 ms at
 64 connections. Measured side by side in one run, on loopback only:
 
 - a temporary SQLite database (WAL) seeded with the demo (`starmark demo`:
-  about 30 certificates of every level and status);
+  about 30 certificates of every level and status); or, with `--database-url`,
+  an empty database (PostgreSQL) seeded the same way;
 - two uvicorn servers with the same settings (one worker, uvloop, httptools, no
   access log), each in its own process: the bare hello-world app, and the
   registry app (`create_app`, every middleware included) with a hello-world route
@@ -170,6 +172,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument(
+        "--database-url", default=None, help="an empty database (default: SQLite in a temp dir)"
+    )
     args = parser.parse_args()
     if not Path(WRK).exists():
         sys.exit("wrk is needed: apt-get install wrk")
@@ -184,12 +189,14 @@ def main() -> None:
         f"uvicorn {version('uvicorn')}, uvloop {version('uvloop')}, "
         f"SQLite {sqlite3.sqlite_version}, {Path(WRK).name} -t1 -c{args.connections}"
     )
+    postgres = args.database_url is not None and not args.database_url.startswith("sqlite:")
+    print(f"database: {'PostgreSQL' if postgres else 'SQLite (WAL)'}")
     with tempfile.TemporaryDirectory(prefix="starmark-bench-") as tmp:
         workdir = Path(tmp)
         env = {
             **os.environ,
             "STARMARK_DATA_DIR": str(workdir),
-            "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+            "DATABASE_URL": args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}",
             "STARMARK_KEY_PASSPHRASE": "bench passphrase, not a secret",
             "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
         }

@@ -12,13 +12,16 @@ Every USCC has a correct GB 32100 check character. Provinces, bodies and
 levels follow skewed shares, as a national registry would; about one company in
 eight holds more than one certificate.
 
-Rows are written straight into `certificate` (multi-row INSERT on SQLite, COPY
-on PostgreSQL), with the search columns computed by the registry's own
-`search_columns()` and indexed by the registry's own migrations, triggers and
-indexes: the search benchmark needs the rows, not the signatures. These
-certificates have no signed revisions and no status events, so their
-verification pages (/v/{number}) would say the signature is missing; the
-stored status is drawn at random.
+Every certificate is signed as a body signs it: each body has an Ed25519 key
+(made from the seed, registered as the body's own key), revision 1 is
+`CertificatePayload.build(...)` signed by `sign_compact`, and a suspended,
+revoked or withdrawn certificate has its signed status event. The rows are
+written straight into `certificate`, `certificate_revision` and `status_event`
+(executemany on SQLite, COPY on PostgreSQL), with the copy columns made by the
+registry's own `certificate_columns()` and the status by `underlying_state()`,
+as the write side stores them, so the read path judges them valid and
+re-derivation (search results are verified) costs what it costs for real.
+They are indexed by the registry's own migrations, triggers and indexes.
 
 On PostgreSQL the search indexes are dropped for the load and rebuilt after
 it, from their own definitions (`pg_get_indexdef`), as an operator would for a
@@ -31,6 +34,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import json
 import multiprocessing
 import random
 import sqlite3
@@ -47,9 +51,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from registry import db
-from registry.certificates.search_text import search_columns
+from registry.certificates.columns import certificate_columns
+from signing.documents import CertificatePayload, StatusEventPayload
 from signing.identifiers import compute_check_character
+from signing.jws import CERTIFICATE_TYP, STATUS_TYP, sign_compact
+from signing.keys import PrivateKey
 from signing.scheme import GB_T_27922_2011
+from signing.status import underlying_state
 
 SEED = 27922
 CHUNK = 10_000
@@ -512,11 +520,24 @@ def _score(rng: random.Random) -> Decimal:
     return Decimal(f"{value:.1f}")
 
 
-def generate_rows(
-    start: int, count: int, *, body_ids: dict[str, int], today: date, seed: int = SEED
-) -> list[tuple[Any, ...]]:
-    """Certificates start..start+count-1 as tuples of `COLUMNS`; the same for
-    the same arguments, so chunks can be made in parallel."""
+@dataclass(frozen=True)
+class Drawn:
+    """One certificate as drawn: its payload (unsigned yet) and its status event, if any."""
+
+    id: uuid.UUID
+    body: str
+    payload: CertificatePayload
+    #: The signed status event for suspended, revoked or withdrawn certificates.
+    event: StatusEventPayload | None
+
+
+#: Before every certificate's signing time: the bench keys' start.
+KEYS_NOT_BEFORE = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def draw(start: int, count: int, *, today: date, seed: int = SEED) -> list[Drawn]:
+    """Certificates start..start+count-1, the same for the same arguments, so
+    chunks can be made in parallel."""
     rng = random.Random(f"{seed}:{start}")
     # Spread a province's share over its cities.
     per_province: dict[str, int] = {}
@@ -525,9 +546,11 @@ def generate_rows(
     weights = [PROVINCE_WEIGHT[c[2][:2]] / per_province[c[2][:2]] for c in CITIES]
     body_codes = [b[0] for b in BODIES]
     body_weights = [b[2] for b in BODIES]
+    body_names = {b[0]: b[1] for b in BODIES}
     company: Company | None = None
-    now = datetime.now(UTC)
-    rows = []
+    # Signing times: 01:00 UTC (09:00 CST) of a day, never in the future.
+    latest = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    drawn = []
     for index in range(start, start + count):
         if company is None or rng.random() > 0.12:
             company = make_company(rng, CITIES, weights)
@@ -546,59 +569,173 @@ def generate_rows(
         if rng.random() < 0.2:
             extra = INDUSTRIES[rng.randrange(len(INDUSTRIES))]
             scope_zh, scope_en = f"{scope_zh}；{extra[2]}", f"{scope_en}; {extra[3]}"
-        scope_en_or_none = scope_en if company.name_en is not None else None
-        search = search_columns(
-            holder_name=company.name,
-            holder_name_en=company.name_en,
-            scope_zh=scope_zh,
-            scope_en=scope_en_or_none,
+        issued_on = valid_from - timedelta(days=rng.randrange(0, 10))
+        certificate_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+        signed_at = min(_day_at(issued_on), latest)
+        scope = {"zh": scope_zh}
+        holder = {"name": company.name, "uscc": company.uscc}
+        if company.name_en is not None:
+            holder["name_en"] = company.name_en
+            scope["en"] = scope_en
+        payload = CertificatePayload.build(
+            {
+                "number": number,
+                "score": str(score),
+                "holder": holder,
+                "scope": scope,
+                "issued_on": issued_on.isoformat(),
+                "valid_from": valid_from.isoformat(),
+                "valid_until": valid_until.isoformat(),
+            },
+            issuer_code=body,
+            issuer_name=body_names[body],
+            revision=1,
+            signed_at=signed_at,
         )
-        rows.append(
-            (
-                uuid.UUID(int=rng.getrandbits(128), version=4),
-                number,
-                body_ids[body],
-                company.name,
-                company.name_en,
-                company.uscc,
-                company.uscc[2:4],
-                GB_T_27922_2011.level_for(score).value,
-                score,
-                scope_zh,
-                scope_en_or_none,
-                valid_from - timedelta(days=rng.randrange(0, 10)),
-                valid_from,
-                valid_until,
-                status,
-                1,
-                0,
-                now,
-                now,
-                search["name_key"],
-                search["name_en_key"],
-                search["scope_key"],
+        event = None
+        # An event takes effect within the validity, before today.
+        last = min(valid_until, today - timedelta(days=1))
+        if status != "valid" and valid_from + timedelta(days=1) < last:
+            effective = _day_at(
+                valid_from + timedelta(days=rng.randrange(1, (last - valid_from).days))
             )
-        )
-    return rows
+            event = StatusEventPayload.build(
+                {"status": status, "effective_at": effective.isoformat()}
+                | ({"reason": REASONS[status]} if status in REASONS else {}),
+                number=number,
+                revision=1,
+                issuer_code=body,
+                signed_at=min(effective, latest),
+            )
+        drawn.append(Drawn(id=certificate_id, body=body, payload=payload, event=event))
+    return drawn
+
+
+#: Why a body suspends or revokes (a withdrawal is at the holder's request).
+REASONS = {"suspended": "监督审核不合格", "revoked": "伪造服务记录"}
+
+
+def _day_at(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 1, tzinfo=UTC)
+
+
+def _certificate_row(
+    certificate: Drawn, *, body_ids: dict[str, int], now: datetime
+) -> tuple[Any, ...]:
+    events = [] if certificate.event is None else [certificate.event]
+    # As the write side stores it: the copies of the payload, the state its events lead to.
+    recorded = certificate.payload.signed_at if not events else events[-1].signed_at
+    row = {
+        **certificate_columns(certificate.payload),
+        "id": certificate.id,
+        "number": certificate.payload.number,
+        "body": body_ids[certificate.body],
+        "status": underlying_state([certificate.payload], events, recorded).value,
+        "event_count": len(events),
+        "created_at": now,
+        "updated_at": now,
+    }
+    return tuple(row[column] for column in COLUMNS)
+
+
+def generate_rows(
+    start: int, count: int, *, body_ids: dict[str, int], today: date, seed: int = SEED
+) -> list[tuple[Any, ...]]:
+    """The `certificate` rows of `draw(...)`, as tuples of `COLUMNS`."""
+    now = datetime.now(UTC)
+    return [
+        _certificate_row(c, body_ids=body_ids, now=now)
+        for c in draw(start, count, today=today, seed=seed)
+    ]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Rows of `certificate`, `certificate_revision` and `status_event`, signed."""
+
+    certificates: list[tuple[Any, ...]]
+    revisions: list[tuple[Any, ...]]
+    events: list[tuple[Any, ...]]
+
+
+def bench_key(code: str, seed: int = SEED) -> PrivateKey:
+    """Body `code`'s signing key in this benchmark: made from the seed, so each
+    process (and each run) has the same; registered as a body's own key."""
+    return PrivateKey.from_seed(random.Random(f"{seed}:key:{code}").randbytes(32))
+
+
+@functools.cache
+def _keys(seed: int) -> dict[str, PrivateKey]:
+    return {code: bench_key(code, seed) for code, _, _ in BODIES}
+
+
+def signed_chunk(
+    start: int,
+    count: int,
+    *,
+    body_ids: dict[str, int],
+    key_ids: dict[str, int],
+    today: date,
+    seed: int = SEED,
+) -> Chunk:
+    """`draw(...)` signed as a body would (JWS over JCS, `sign_compact`), as rows."""
+    keys = _keys(seed)
+    now = datetime.now(UTC)
+    chunk = Chunk([], [], [])
+    for c in draw(start, count, today=today, seed=seed):
+        key = keys[c.body]
+        chunk.certificates.append(_certificate_row(c, body_ids=body_ids, now=now))
+        jws = sign_compact(c.payload.to_json(), key=key, typ=CERTIFICATE_TYP)
+        signed_at = c.payload.signed_at
+        chunk.revisions.append((c.id, 1, jws, key_ids[c.body], signed_at, signed_at))
+        if c.event is not None:
+            event = c.event
+            chunk.events.append(
+                (
+                    c.id,
+                    1,
+                    event.status.value,
+                    event.effective_at,
+                    event.reason,
+                    sign_compact(event.to_json(), key=key, typ=STATUS_TYP),
+                    key_ids[c.body],
+                    event.signed_at,
+                    event.signed_at,
+                )
+            )
+    return chunk
 
 
 def chunks(
-    count: int, *, body_ids: dict[str, int], seed: int = SEED
-) -> Iterator[list[tuple[Any, ...]]]:
-    """All `count` rows, CHUNK at a time, made by a second process while the
-    caller writes the previous chunk (the machine has two cores)."""
+    count: int, *, body_ids: dict[str, int], key_ids: dict[str, int], seed: int = SEED
+) -> Iterator[Chunk]:
+    """All `count` certificates, CHUNK at a time, made and signed by a second
+    process while the caller writes the previous chunk (the machine has two cores)."""
     today = _today()
     starts = range(0, count, CHUNK)
-    make = functools.partial(_chunk, count=count, body_ids=body_ids, today=today, seed=seed)
+    make = functools.partial(
+        _chunk, count=count, body_ids=body_ids, key_ids=key_ids, today=today, seed=seed
+    )
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         yield from pool.imap(make, starts)
 
 
 def _chunk(
-    start: int, *, count: int, body_ids: dict[str, int], today: date, seed: int
-) -> list[tuple[Any, ...]]:
-    return generate_rows(
-        start, min(CHUNK, count - start), body_ids=body_ids, today=today, seed=seed
+    start: int,
+    *,
+    count: int,
+    body_ids: dict[str, int],
+    key_ids: dict[str, int],
+    today: date,
+    seed: int,
+) -> Chunk:
+    return signed_chunk(
+        start,
+        min(CHUNK, count - start),
+        body_ids=body_ids,
+        key_ids=key_ids,
+        today=today,
+        seed=seed,
     )
 
 
@@ -625,6 +762,18 @@ COLUMNS = (
     "name_key",
     "name_en_key",
     "scope_key",
+)
+REVISION_COLUMNS = ("certificate", "revision", "jws", "key", "signed_at", "recorded_at")
+EVENT_COLUMNS = (
+    "certificate",
+    "seq",
+    "status",
+    "effective_at",
+    "reason",
+    "jws",
+    "key",
+    "signed_at",
+    "recorded_at",
 )
 
 
@@ -658,15 +807,25 @@ def load_sqlite(path: Path, count: int, *, seed: int = SEED) -> None:
         connection.execute("PRAGMA synchronous=OFF")
         connection.execute("PRAGMA cache_size=-262144")
         body_ids = _sqlite_bodies(connection)
-        placeholders = ", ".join("?" for _ in COLUMNS)
-        sql = f"INSERT INTO certificate ({', '.join(COLUMNS)}) VALUES ({placeholders})"
+        key_ids = _sqlite_keys(connection, body_ids, seed=seed)
+        inserts = [
+            (f"INSERT INTO {table} ({', '.join(columns)}) "
+             f"VALUES ({', '.join('?' for _ in columns)})", part)
+            for table, columns, part in (
+                ("certificate", COLUMNS, "certificates"),
+                ("certificate_revision", REVISION_COLUMNS, "revisions"),
+                ("status_event", EVENT_COLUMNS, "events"),
+            )
+        ]  # fmt: skip
         started = time.monotonic()
         done = 0
-        for rows in chunks(count, body_ids=body_ids, seed=seed):
+        for chunk in chunks(count, body_ids=body_ids, key_ids=key_ids, seed=seed):
             connection.execute("BEGIN")
-            connection.executemany(sql, [tuple(map(_sqlite_value, row)) for row in rows])
+            for sql, part in inserts:
+                rows = getattr(chunk, part)
+                connection.executemany(sql, [tuple(map(_sqlite_value, row)) for row in rows])
             connection.execute("COMMIT")
-            done += len(rows)
+            done += len(chunk.certificates)
             _progress(done, count, started)
         print(file=sys.stderr)
         connection.execute("ANALYZE")
@@ -682,6 +841,32 @@ def _sqlite_bodies(connection: sqlite3.Connection) -> dict[str, int]:
             (code, name, datetime.now(UTC).isoformat()),
         )
     return {code: i for code, i in connection.execute("SELECT code, id FROM certification_body")}
+
+
+def _key_rows(seed: int) -> list[tuple[str, str, str]]:
+    """(body code, kid, public JWK) of every body's bench key."""
+    rows = []
+    for code, _, _ in BODIES:
+        public = bench_key(code, seed).public_key
+        rows.append((code, public.kid, json.dumps(public.to_jwk(), sort_keys=True)))
+    return rows
+
+
+def _sqlite_keys(
+    connection: sqlite3.Connection, body_ids: dict[str, int], *, seed: int
+) -> dict[str, int]:
+    for code, kid, jwk in _key_rows(seed):
+        connection.execute(
+            "INSERT OR IGNORE INTO signing_key (kid, body, public_jwk, not_before, state, "
+            "custody, created_at) VALUES (?, ?, ?, ?, 'active', 'own', ?)",
+            (kid, body_ids[code], jwk, KEYS_NOT_BEFORE.isoformat(), datetime.now(UTC).isoformat()),
+        )
+    kids = {kid: code for code, kid, _ in _key_rows(seed)}
+    return {
+        kids[kid]: i
+        for kid, i in connection.execute("SELECT kid, id FROM signing_key")
+        if kid in kids
+    }
 
 
 def _today() -> date:
@@ -704,6 +889,22 @@ async def load_postgres(url: str, count: int, *, seed: int = SEED) -> None:
             r["code"]: r["id"]
             for r in await connection.fetch("SELECT code, id FROM certification_body")
         }
+        for code, kid, jwk in _key_rows(seed):
+            await connection.execute(
+                "INSERT INTO signing_key (kid, body, public_jwk, not_before, state, custody, "
+                "created_at) VALUES ($1, $2, $3, $4, 'active', 'own', now()) "
+                "ON CONFLICT (kid) DO NOTHING",
+                kid,
+                body_ids[code],
+                jwk,
+                KEYS_NOT_BEFORE,
+            )
+        kids = {kid: code for code, kid, _ in _key_rows(seed)}
+        key_ids = {
+            kids[r["kid"]]: r["id"]
+            for r in await connection.fetch("SELECT kid, id FROM signing_key")
+            if r["kid"] in kids
+        }
         # The search indexes are rebuilt after the load from their own definitions.
         indexes = await connection.fetch(
             "SELECT indexname, pg_get_indexdef(i.indexrelid) AS definition "
@@ -715,9 +916,15 @@ async def load_postgres(url: str, count: int, *, seed: int = SEED) -> None:
             await connection.execute(f'DROP INDEX "{index["indexname"]}"')
         started = time.monotonic()
         done = 0
-        for rows in chunks(count, body_ids=body_ids, seed=seed):
-            await connection.copy_records_to_table("certificate", records=rows, columns=COLUMNS)
-            done += len(rows)
+        for chunk in chunks(count, body_ids=body_ids, key_ids=key_ids, seed=seed):
+            async with connection.transaction():
+                for table, columns, rows in (
+                    ("certificate", COLUMNS, chunk.certificates),
+                    ("certificate_revision", REVISION_COLUMNS, chunk.revisions),
+                    ("status_event", EVENT_COLUMNS, chunk.events),
+                ):
+                    await connection.copy_records_to_table(table, records=rows, columns=columns)
+            done += len(chunk.certificates)
             _progress(done, count, started)
         print(file=sys.stderr)
         print(f"  rebuilding {len(indexes)} indexes", file=sys.stderr)
@@ -726,7 +933,8 @@ async def load_postgres(url: str, count: int, *, seed: int = SEED) -> None:
             t0 = time.monotonic()
             await connection.execute(index["definition"])
             print(f"    {index['indexname']}: {time.monotonic() - t0:.1f} s", file=sys.stderr)
-        await connection.execute("VACUUM ANALYZE certificate")
+        for table in ("certificate", "certificate_revision", "status_event"):
+            await connection.execute(f"VACUUM ANALYZE {table}")
     finally:
         await connection.close()
 

@@ -15,7 +15,9 @@ Two ways in, one query shape:
   and the APIs about one certificate. On SQLite a long-lived read-only
   connection per thread with the standard library's `sqlite3` (Piccolo's
   engine opens a connection for every query, NOTES.md), and snapshots are
-  kept while `PRAGMA data_version` says no one has committed since.
+  kept while `PRAGMA data_version` says no one has committed since. On
+  PostgreSQL the same, kept while the `registry_change` counter (bumped by
+  triggers in every writing transaction) stays the same.
 * `SnapshotReader.read_many(numbers=, usccs=)`: many certificates in one
   query (bulk checks, search results, feeds), found by number or by the
   USCC copy column. Finding is all a copy does: the judge decides.
@@ -23,16 +25,19 @@ Two ways in, one query shape:
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Protocol
 
 import anyio.to_thread
 from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.querystring import QueryString
 
@@ -44,6 +49,7 @@ __all__ = [
     "COPIED_COLUMNS",
     "LoggedDocument",
     "PiccoloSnapshotReader",
+    "PostgresSnapshotReader",
     "SQLiteSnapshotReader",
     "Snapshot",
     "SnapshotReader",
@@ -340,7 +346,112 @@ class PiccoloSnapshotReader:
         pass
 
 
+#: Bumped in every transaction that writes what a snapshot reads (the
+#: migration of 2026-12-02); read once a request.
+_CHANGE_COUNTER: Final = "SELECT counter FROM registry_change"
+
+
+class PostgresSnapshotReader(PiccoloSnapshotReader):
+    """`PiccoloSnapshotReader` with the page's snapshot cache, on PostgreSQL.
+
+    The snapshots read by `read` are kept in this process while the
+    `registry_change` counter is the one read with them: triggers bump it in
+    the transaction of every write to the tables a snapshot is made of, so a
+    commit from any process changes it for the next request. A request costs
+    that one-row read instead of the snapshot query (bench/bench_verify_page.py).
+
+    Requests that arrive together share one read of the counter: a request
+    waits for the next read that *starts* after it arrived (never one already
+    under way, which may have missed a commit the request must see), so at
+    most one read is in flight and a busy process asks once per round trip,
+    not once per request.
+    """
+
+    def __init__(self, engine: PostgresEngine) -> None:
+        super().__init__(engine)
+        self.postgres = engine
+        #: The counter when `snapshots` were read (None: nothing read yet).
+        self.counter: int | None = None
+        self.snapshots: dict[str, str | None] = {}
+        #: Requests waiting for the next read of the counter (not started yet),
+        #: on `_loop`; `_reading` reads for them while there are any.
+        self._waiting: list[asyncio.Future[int]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._reading: asyncio.Task[None] | None = None
+
+    async def read(self, number: str) -> str | None:
+        if self.postgres.current_transaction.get() is not None:
+            # Inside a transaction the rows may be its own, uncommitted: never cached.
+            return await super().read(number)
+        counter = await self._counter()
+        if counter != self.counter:
+            self.snapshots = {}
+            self.counter = counter
+        snapshots = self.snapshots
+        try:
+            return snapshots[number]
+        except KeyError:
+            pass
+        # Another statement, another snapshot of the database: a commit in
+        # between only makes this text newer than `counter`, and the next
+        # request reads a new counter and drops it.
+        async with self._connection() as conn:
+            text = await conn.fetchval(_POSTGRES_SNAPSHOT + "c.number = $1", number)
+        snapshot = None if text is None else str(text)
+        if len(snapshots) >= SNAPSHOTS_PER_THREAD:
+            snapshots.clear()
+        snapshots[number] = snapshot
+        return snapshot
+
+    async def _counter(self) -> int:
+        """The counter, read after this call began."""
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            # A reader outlives an event loop in tests (a loop per call).
+            self._loop, self._waiting, self._reading = loop, [], None
+        # A future of its own: a caller that goes away cancels only its wait.
+        future: asyncio.Future[int] = loop.create_future()
+        self._waiting.append(future)
+        if self._reading is None:
+            self._reading = loop.create_task(self._read_counters())
+        return await future
+
+    async def _read_counters(self) -> None:
+        try:
+            while self._waiting:
+                waiting, self._waiting = self._waiting, []
+                try:
+                    async with self._connection() as conn:
+                        value = int(await conn.fetchval(_CHANGE_COUNTER))
+                except Exception as e:
+                    for future in waiting:
+                        if not future.done():
+                            future.set_exception(e)
+                else:
+                    for future in waiting:
+                        if not future.done():
+                            future.set_result(value)
+        finally:
+            self._reading = None
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Any]:
+        # The engine's pool once started (`db.start`), else a connection of its own.
+        pool = self.postgres.pool
+        if pool is not None:
+            async with pool.acquire() as conn:
+                yield conn
+            return
+        conn = await self.postgres.get_new_connection()
+        try:
+            yield conn
+        finally:
+            await conn.close()
+
+
 def reader_for(engine: Engine[Any]) -> SnapshotReader:
     if isinstance(engine, SQLiteEngine):
         return SQLiteSnapshotReader(str(engine.connection_kwargs["database"]))
+    if isinstance(engine, PostgresEngine):
+        return PostgresSnapshotReader(engine)
     return PiccoloSnapshotReader(engine)

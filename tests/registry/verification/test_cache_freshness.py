@@ -1,0 +1,108 @@
+"""The page's snapshot cache never answers from old rows (issue 9).
+
+Each app keeps the snapshots it has read while the database says nothing has
+changed: `PRAGMA data_version` on SQLite, the `registry_change` counter on
+PostgreSQL. Here two apps share one database, as two `starmark serve`
+processes would, and every write, through the other app or as raw SQL on a
+connection of its own, must show in the next answer. Runs on both engines
+(the suite does).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+from piccolo.engine.base import Engine
+
+from registry import db
+from registry.app import create_app
+from registry.settings import Settings
+from tests.factories import BodyFixture
+from tests.registry.verification.conftest import add_event, issue, today, verdict_of
+
+NUMBER = "SMT-FRESH-0001"
+
+
+def raw_sql(database_url: str, statement: str) -> None:
+    """One statement, committed, on a connection that is no app's."""
+    if database_url.startswith("sqlite:"):
+        with sqlite3.connect(db.sqlite_path_from_url(database_url)) as connection:
+            connection.execute(statement)
+        return
+
+    async def write() -> None:
+        import asyncpg
+
+        connection = await asyncpg.connect(database_url)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(write())
+
+
+@pytest.fixture
+def other(
+    client: TestClient[Any], settings: Settings, clean_db: Engine
+) -> Iterator[TestClient[Any]]:
+    """A second app on the same database, with its own reader and caches."""
+    with TestClient(app=create_app(settings, engine=clean_db)) as second:
+        yield second
+
+
+def page(client: TestClient[Any]) -> dict[str, str | None]:
+    response = client.get(f"/v/{NUMBER}", headers={"Accept-Language": "en"})
+    assert response.status_code == 200, response.text
+    return verdict_of(response.text)
+
+
+def test_a_status_change_made_through_another_app_shows_on_the_next_request(
+    client: TestClient[Any], other: TestClient[Any], body: BodyFixture
+) -> None:
+    issue(client, body, NUMBER, score=92, start=today() - timedelta(days=30))
+    # Both apps have read (and cached) the certificate as valid, twice over.
+    for app in (client, other, client, other):
+        assert page(app)["status"] == "valid"
+
+    add_event(other, body, NUMBER, "suspended", reason="监督审核不合格")
+
+    assert page(client)["status"] == "suspended"
+    assert client.get(f"/api/v1/certificates/{NUMBER}/verification").json()["status"] == (
+        "suspended"
+    )
+    assert page(other)["status"] == "suspended"
+
+
+def test_a_copy_edited_by_raw_sql_is_judged_on_the_next_request(
+    client: TestClient[Any], body: BodyFixture, database_url: str
+) -> None:
+    issue(client, body, NUMBER, score=92, start=today() - timedelta(days=30))
+    assert page(client)["status"] == "valid"
+    assert page(client)["status"] == "valid"
+
+    raw_sql(database_url, f"UPDATE certificate SET level = 'five_star' WHERE number = '{NUMBER}'")
+
+    assert page(client)["status"] == "signature_invalid"
+
+
+def test_a_key_moved_by_raw_sql_vouches_for_nothing_on_the_next_request(
+    client: TestClient[Any], body: BodyFixture, database_url: str
+) -> None:
+    # A write to another table than `certificate` (the body's keys) counts too.
+    issue(client, body, NUMBER, score=92, start=today() - timedelta(days=30))
+    assert page(client)["status"] == "valid"
+
+    # The body's key now starts long after it signed the certificate.
+    raw_sql(
+        database_url,
+        "UPDATE signing_key SET not_before = '2999-01-01T00:00:00+00:00' WHERE body IS NOT NULL",
+    )
+
+    assert page(client)["status"] != "valid"

@@ -4,7 +4,8 @@ PostgreSQL
     A one-row table `registry_change(counter bigint)`, bumped in the writing
     transaction by a statement-level trigger after every INSERT, UPDATE,
     DELETE and TRUNCATE of the tables a snapshot is made of (certificate,
-    certificate_revision, status_event, signing_key, certification_body).
+    certificate_revision, status_event, signing_key, certification_body, and
+    log_entry, where the signed documents are read from).
     `registry.verification.snapshots.PostgresSnapshotReader` reads it once a
     request, a cheap primary-key read, and keeps the snapshots it has read while it
     stays the same: a commit from any process changes it for the next request.
@@ -31,6 +32,7 @@ WATCHED = (
     "status_event",
     "signing_key",
     "certification_body",
+    "log_entry",
 )
 
 POSTGRES = (

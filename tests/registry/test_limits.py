@@ -246,9 +246,7 @@ def test_mark_sizes_out_of_range_are_refused(
     "path",
     [
         "/api/v1/certificates/SMT-2026%000001",  # asyncpg CharacterNotInRepertoireError once
-        "/api/v1/certificates/SMT-2026%000001/verification",
         "/api/v1/certificates/SMT%E2%80%AE-2026-0001",  # U+202E
-        "/v/SMT-2026%000001",
         "/v/SMT-2026%000001/certificate.jws",
         "/verify/receipts/abc%00def",
     ],
@@ -257,6 +255,18 @@ def test_impossible_characters_in_path_parameters_are_unknown(
     client: TestClient[Any], issued: str, path: str
 ) -> None:
     assert_problem(client.get(path), 404)
+
+
+def test_an_impossible_number_gets_the_not_found_verdict_like_an_unknown_one(
+    client: TestClient[Any], issued: str
+) -> None:
+    """PRODUCT §4: an unknown number is 404 with the not_found verdict, page and API."""
+    verdict = client.get("/api/v1/certificates/SMT-2026%000001/verification")
+    assert verdict.status_code == 404
+    assert verdict.json()["status"] == "not_found"
+    page = client.get("/v/SMT-2026%000001", headers={"Accept": "text/html"})
+    assert page.status_code == 404
+    assert 'data-status="not_found"' in page.text
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,12 @@ import click
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Starmark: a signed registry of GB/T 27922 after-sales service certificates."""
+    before = set(logging.getLogger().handlers)
     logging.basicConfig(level=logging.WARNING, format="starmark: %(message)s")
+    # `starmark serve` replaces this handler with the JSON lines of registry/logs.py
+    # (which removes the handlers marked so): each line is printed once.
+    for handler in set(logging.getLogger().handlers) - before:
+        handler.starmark = True  # type: ignore[attr-defined]
 
 
 def _register() -> None:

@@ -24,7 +24,7 @@ from registry.certificates.controllers import CertificateController
 from registry.dependencies import provide_answers, provide_settings, provide_vault, utc_now
 from registry.i18n import LanguageMiddleware, install_i18n
 from registry.limits import CheckedRequest, refuse_impossible_parameters
-from registry.log.controllers import LogApi, LogText
+from registry.log.controllers import AtomFeed, EventFeed, LogApi, LogText
 from registry.logs import RequestIdMiddleware
 from registry.metrics import PROMETHEUS, MetricsController
 from registry.problems import EXCEPTION_HANDLERS
@@ -135,6 +135,8 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             VerificationPageController,
             LogText,
             LogApi,
+            EventFeed,
+            AtomFeed,
             BodyController,
             KeyController,
             jwks,

@@ -47,6 +47,8 @@ ROUTE_GROUPS: Final[dict[tuple[str, str], str]] = {
     ("GET", "/api/v1/certificates/{number}/verification"): "verify_page",
     ("GET", "/search"): "search",
     ("GET", "/api/v1/certificates"): "search",
+    ("GET", "/api/v1/events"): "search",
+    ("GET", "/feed.atom"): "search",
     ("POST", "/api/v1/verifications"): "bulk",
     ("POST", "/verify"): "bulk",
 }

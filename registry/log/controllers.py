@@ -9,21 +9,31 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from litestar import Controller, MediaType, Response, get
+import msgspec
+from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
-from registry.bodies.services import HostedKeyVault, registry_signer
+from registry.bodies.services import HostedKeyVault, load_keyset, registry_signer
 from registry.dependencies import utc_now
 from registry.errors import problem_responses
-from registry.log import services
+from registry.log import feeds, services
+from registry.log.schemas import EventPage
 from registry.log.services import RegistrySigner
 from registry.metrics import LOG_SIZE
 from registry.settings import Settings
+from registry.verification.services import VerificationService
 
-__all__ = ["LogApi", "LogText"]
+__all__ = ["AtomFeed", "EventFeed", "LogApi", "LogText"]
 
 Whole = Annotated[str | None, QueryParameter(description="a whole number", required=False)]
+BodyFilter = Annotated[
+    str | None,
+    QueryParameter(name="body", description="a certification body's code", required=False),
+]
+NumberFilter = Annotated[
+    str | None, QueryParameter(description="a certificate number", required=False)
+]
 
 
 def _signer(vault: HostedKeyVault, now: datetime) -> RegistrySigner:
@@ -109,4 +119,77 @@ class LogApi(Controller):
         now = utc_now()
         return await services.bundle(
             index, origin=settings.log_origin, signer=_signer(vault, now), now=now
+        )
+
+
+def _read_engine(request: Request[Any, Any, Any]) -> Any:
+    """Public reads go to the replica when there is one (`create_app`)."""
+    return request.app.state.read_engine
+
+
+class EventFeed(Controller):
+    path = "/api/v1/events"
+    tags = ["feeds"]
+
+    @get(
+        "/",
+        summary="The change feed: certificate revisions, status events and key statements "
+        "in log order, each verified",
+        responses=problem_responses(400, 422),
+    )
+    async def events(
+        self,
+        request: Request[Any, Any, Any],
+        after: Annotated[
+            str | None,
+            QueryParameter(description="a log index (exclusive): next_cursor", required=False),
+        ] = None,
+        limit: Annotated[
+            str | None, QueryParameter(description="1 to 100 (default 20)", required=False)
+        ] = None,
+        body_code: BodyFilter = None,
+        number: NumberFilter = None,
+    ) -> EventPage:
+        query = feeds.parse_feed_query(after=after, limit=limit, body=body_code, number=number)
+        page = await feeds.events_page(
+            query, engine=_read_engine(request), keys=await load_keyset(), now=utc_now()
+        )
+        return msgspec.convert(page, EventPage)
+
+
+class AtomFeed(Controller):
+    path = "/feed.atom"
+    tags = ["feeds"]
+
+    @get(
+        "/",
+        summary="The latest 50 changes as Atom 1.0, newest first (in Chinese and English)",
+        media_type="application/atom+xml",
+        responses=problem_responses(400, 422),
+    )
+    async def atom(
+        self,
+        request: Request[Any, Any, Any],
+        settings: NamedDependency[Settings],
+        body_code: BodyFilter = None,
+        number: NumberFilter = None,
+    ) -> Response[bytes]:
+        query = feeds.parse_feed_query(body=body_code, number=number)
+        now = utc_now()
+        items = await feeds.latest_items(
+            query, engine=_read_engine(request), keys=await load_keyset(), now=now
+        )
+        # A status event names its certificate; the holder is in its signed revisions,
+        # read through the one read path (one query for every certificate named).
+        service: VerificationService = request.app.state.verification
+        numbers = {i.number for i in items if i.number is not None and i.holder is None}
+        readings = await service.readings(numbers=numbers, at=now, now=now) if numbers else []
+        holders = feeds.holder_names([r for reading in readings for r in reading.revisions])
+        document = feeds.atom_feed(
+            items, holders=holders, public_url=settings.public_url, query=query, now=now
+        )
+        return Response(
+            document,
+            media_type="application/atom+xml; charset=utf-8",
+            headers={"Cache-Control": "public, max-age=5"},
         )

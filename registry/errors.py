@@ -40,6 +40,11 @@ class RegistryError(Exception):
         """Response headers this error's answer carries."""
         return {}
 
+    @property
+    def page_context(self) -> dict[str, object]:
+        """What the HTML page of this error shows besides its detail (see `registry.problems`)."""
+        return {}
+
 
 class MalformedRequestError(RegistryError):
     status_code = 400
@@ -69,6 +74,12 @@ class ConflictError(RegistryError):
     status_code = 409
     title = "Conflict"
     slug = "conflict"
+
+
+class GoneError(RegistryError):
+    status_code = 410
+    title = "Gone"
+    slug = "gone"
 
 
 class PayloadTooLargeError(RegistryError):
@@ -130,6 +141,7 @@ PROBLEM_MEANINGS = {
     403: "Another body's certificate, or not allowed for this token",
     404: "Unknown",
     409: "Conflict: a number already taken, a concurrent change, a state no longer held",
+    410: "No longer offered: e.g. the mark of a certificate that is not valid now",
     413: "The request body is over 1 MiB",
     422: "The request reads but breaks a rule; `errors` names each field",
     429: "Too many requests from this address; `Retry-After` says how many seconds to wait",

@@ -20,7 +20,10 @@ log = logging.getLogger(__name__)
 
 
 #: Problem slugs whose HTML answer is a translated page of its own.
-_PAGES = {"rate-limited": "errors/rate_limited.html"}
+_PAGES = {
+    "rate-limited": "errors/rate_limited.html",
+    "mark-unavailable": "errors/mark_unavailable.html",
+}
 
 
 def wants_html(request: Request[Any, Any, Any]) -> bool:
@@ -39,6 +42,7 @@ def problem(
     slug: str,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    page_context: dict[str, object] | None = None,
 ) -> Response[Any]:
     if wants_html(request):
         return Template(
@@ -50,6 +54,7 @@ def problem(
                 "detail": detail,
                 "errors": errors or [],
                 "retry_after": (headers or {}).get("Retry-After"),
+                **(page_context or {}),
             },
             status_code=status,
             media_type=MediaType.HTML,
@@ -77,6 +82,7 @@ def registry_error_handler(request: Request[Any, Any, Any], exc: Exception) -> R
         slug=exc.slug,
         errors=[e.to_json() for e in exc.errors] or None,
         headers=exc.headers or None,
+        page_context=exc.page_context or None,
     )
 
 

@@ -5,9 +5,10 @@ The print-ready QR mark of a certificate in the configured database (PRODUCT §4
 under it is read from the certificate's verified, signed payload, the same
 code path as `GET /v/{number}/mark.png` (registry/verification/services.py).
 
-Exit status: 0 written; 1 no such certificate, or its signed record does not
-verify (no mark is made for it); 2 a usage error (a size or resolution outside
-15-100 mm and 150-1200 dpi, an unwritable output file).
+Exit status: 0 written; 1 no such certificate, its signed record does not
+verify, or it is not valid now (suspended, revoked, withdrawn, expired, not yet
+valid): no mark is made for it and the reason is printed; 2 a usage error (a
+size or resolution outside 20-100 mm and 150-1200 dpi, an unwritable output file).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from registry.verification.services import VerificationService, mark_bytes
     type=float,
     default=DEFAULT_SIZE_MM,
     show_default=True,
-    help="The mark's width in millimetres (15 to 100).",
+    help="The mark's width in millimetres (20 to 100; 25 reads best).",
 )
 @click.option(
     "--dpi",

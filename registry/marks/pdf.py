@@ -31,8 +31,8 @@ def render_pdf(
     """The mark on a one-page PDF whose page is the mark at its physical size.
 
     ``dpi`` is the resolution of the press it is meant for: the QR module size is
-    snapped to whole device pixels at that resolution (the page is then within
-    one device pixel of ``size_mm`` wide).
+    rounded up to whole device pixels at that resolution, as in the PNG (the page
+    is then up to one device pixel a module wider than ``size_mm``, never narrower).
 
     Raises:
         MarkSizeError, MarkInputError, MarkFontMissingError: as :func:`render_png`.

@@ -7,6 +7,7 @@ import math
 from typing import Final
 
 from PIL import Image, ImageDraw
+from PIL.PngImagePlugin import PngInfo
 
 from registry.marks.fonts import MarkFont, mark_font
 from registry.marks.layout import STAR_COLOUR, Scene, pixel_scene, star_points
@@ -73,9 +74,13 @@ def render_png(
     size_mm: float = DEFAULT_SIZE_MM,
     dpi: int = DEFAULT_DPI,
 ) -> bytes:
-    """The mark as an opaque RGB PNG, ``size_mm`` wide at ``dpi``, the DPI in its pHYs chunk.
+    """The mark as an opaque palette PNG for ``size_mm`` at ``dpi``, the DPI in its pHYs chunk.
 
-    The QR is scaled by a whole number of pixels a module and never resampled.
+    The QR is scaled by a whole number of pixels a module and never resampled;
+    that number is rounded up (:func:`pixel_scene`), so printed at ``dpi`` a
+    module is never smaller than the SVG's and the mark is up to one pixel a
+    module wider than ``size_mm``. The PNG's ``Description`` text says the width
+    and module size it prints at; the SVG prints at exactly ``size_mm``.
 
     Raises:
         MarkSizeError: see :func:`validate_size`, or the URL's QR does not fit.
@@ -86,6 +91,14 @@ def render_png(
     size_mm, dpi = validate_size(size_mm, dpi)
     scene = pixel_scene(url=url, number=number, level=level, size_mm=size_mm, dpi=dpi)
     image = _raster(scene, mark_font())
+    width_mm = scene.width / dpi * 25.4
+    info = PngInfo()
+    info.add_text(
+        "Description",
+        f"QR mark {size_mm:g} mm; printed at {dpi} dpi it is {width_mm:.2f} mm wide, "
+        f"a QR module {scene.module / dpi * 25.4:.3f} mm (never smaller than the SVG's "
+        f"{size_mm / len(scene.matrix):.3f} mm). The SVG prints at exactly {size_mm:g} mm.",
+    )
     out = io.BytesIO()
-    image.save(out, format="PNG", dpi=(dpi, dpi), compress_level=6)
+    image.save(out, format="PNG", dpi=(dpi, dpi), compress_level=6, pnginfo=info)
     return out.getvalue()

@@ -1,7 +1,10 @@
 """The QR symbol of a mark and the one URL it may encode (PRODUCT §5).
 
-The QR encodes ``{public_base_url}/v/{NUMBER}`` and nothing else, at error
-correction M (version 5 or lower for a 30-character number).
+The QR encodes ``{public_base_url}/v/{NUMBER}`` and nothing else: the smallest
+version that holds it at error correction M (version 5 or lower for a
+30-character number), then Q when Q fits in that same version (segno calls this
+``boost_error``). Never H: a mark's damage is blur and tilt, which Q already
+covers, and H would need a larger symbol at the same printed size.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from urllib.parse import urlsplit
 
 import qrcode
 import qrcode.constants
+import qrcode.exceptions
 
 from registry.marks.errors import MarkInputError
 
-__all__ = ["build_qr", "check_url", "mark_url", "normalise_number"]
+__all__ = ["build_qr", "check_url", "host_of", "mark_url", "normalise_number"]
 
 #: PRODUCT.md §1: 6-40 characters of A-Z 0-9 and '-', upper case.
 _NUMBER_RE: Final = re.compile(r"[A-Z0-9-]{6,40}")
@@ -90,17 +94,35 @@ def check_url(url: str, number: str) -> None:
         )
 
 
+def host_of(url: str) -> str:
+    """The host a person types to reach the registry: ``verify.example.cn`` (with a port
+    when the URL names one), in lower case as a browser shows it."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # an IPv6 address is written in brackets (RFC 3986 §3.2.2)
+        host = f"[{host}]"
+    return f"{host}:{parts.port}" if parts.port is not None else host
+
+
+def _symbol(url: str, *, version: int | None, error_correction: int) -> qrcode.QRCode[Any]:
+    qr: qrcode.QRCode[Any] = qrcode.QRCode(
+        version=version, error_correction=error_correction, box_size=1, border=_QUIET_ZONE_MODULES
+    )
+    qr.add_data(url)
+    qr.make(fit=version is None)
+    return qr
+
+
 def build_qr(*, url: str) -> qrcode.QRCode[Any]:
-    """The QR symbol of a mark: error correction M, 4-module quiet zone, smallest version.
+    """The QR symbol of a mark, 4-module quiet zone: the smallest version at error
+    correction M, raised to Q when Q fits in that version (never to H).
 
     One module is one unit (``box_size=1``); renderers scale it.
     """
-    qr: qrcode.QRCode[Any] = qrcode.QRCode(
-        version=None,
-        error_correction=qrcode.constants.ERROR_CORRECT_M,
-        box_size=1,
-        border=_QUIET_ZONE_MODULES,
-    )
-    qr.add_data(url)
-    qr.make(fit=True)
-    return qr
+    at_m = _symbol(url, version=None, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    try:
+        # The same number of modules, so the same printed module size, and more of
+        # the symbol may be blurred or scratched away (ISO/IEC 18004 §7.5.1: Q ~25%).
+        return _symbol(url, version=at_m.version, error_correction=qrcode.constants.ERROR_CORRECT_Q)
+    except qrcode.exceptions.DataOverflowError:
+        return at_m

@@ -116,9 +116,10 @@ def render_svg(*, url: str, number: str, level: str, size_mm: float = DEFAULT_SI
         MarkInputError, MarkFontMissingError: as :func:`render_png`.
     """
     size_mm, _ = validate_size(size_mm, DEFAULT_DPI)
-    font, matrix, words, number = prepare(url, number, level)
+    font, matrix, words, number, host = prepare(url, number, level)
     n = len(matrix)
     scene = lay_out(
-        font=font, width=n, module=1, qr_x=0, qr_y=0, matrix=matrix, words=words, number=number
-    )
+        font=font, width=n, module=1, qr_x=0, qr_y=0,
+        matrix=matrix, words=words, number=number, host=host,
+    )  # fmt: skip
     return svg_document(scene, font, width_mm=size_mm, height=scene.height, title=url)

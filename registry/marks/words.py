@@ -44,6 +44,9 @@ MARK_TEXT: Final = (
     NUMBER_LABEL,
     *(f"{w.zh} {w.en}" for w in LEVELS.values()),
     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-",
+    # The registry's host (`qr.host_of`): a lower-case name (an international
+    # domain in its xn-- form), an IPv6 address or a port.
+    "abcdefghijklmnopqrstuvwxyz0123456789.-:[]",
 )
 
 

@@ -62,7 +62,7 @@ PAGE_DESCRIPTION: Final = (
 )
 SizeMm = Annotated[
     str | None,
-    QueryParameter(description="The mark's width in millimetres, 15 to 100; default 25"),
+    QueryParameter(description="The mark's width in millimetres, 20 to 100; default 25"),
 ]
 #: Stands where the time of the check goes; replaced on every answer.
 _CHECKED_AT: Final = "\x00checked-at\x00"
@@ -409,7 +409,7 @@ class VerificationPageController(Controller):
         "/{number:str}/mark.png",
         media_type="image/png",
         summary="The QR mark as PNG (PRODUCT §5)",
-        responses=problem_responses(404, 422),
+        responses=problem_responses(404, 409, 410, 422),
     )
     async def mark_png(
         self,
@@ -426,7 +426,7 @@ class VerificationPageController(Controller):
         "/{number:str}/mark.svg",
         media_type="image/svg+xml",
         summary="The QR mark as SVG (PRODUCT §5)",
-        responses=problem_responses(404, 422),
+        responses=problem_responses(404, 409, 410, 422),
     )
     async def mark_svg(
         self, request: Request[Any, Any, Any], number: FromPath[str], size_mm: SizeMm = None

@@ -33,7 +33,13 @@ from typing import Any, Final, Generic, TypeVar
 import anyio.to_thread
 from piccolo.engine.base import Engine
 
-from registry.errors import ConflictError, FieldError, InvalidInputError, NotFoundError
+from registry.errors import (
+    ConflictError,
+    FieldError,
+    GoneError,
+    InvalidInputError,
+    NotFoundError,
+)
 from registry.marks import MarkSizeError, mark_url, render_mark
 from registry.marks.render import MarkFormat
 from registry.verification.judging import Reading, judge_text
@@ -46,7 +52,7 @@ from registry.verification.snapshots import (
 from signing.documents import CertificatePayload, StatusEventPayload
 from signing.errors import MalformedError
 from signing.identifiers import parse_certificate_number
-from signing.instants import end_of_validity, format_instant, start_of_day
+from signing.instants import CST, end_of_validity, format_instant, start_of_day
 from signing.jws import CompactJWS
 from signing.scheme import StarLevel
 from signing.verdict import Verdict, not_found_verdict
@@ -54,6 +60,7 @@ from signing.verdict import Verdict, not_found_verdict
 __all__ = [
     "CertificateView",
     "EventLine",
+    "MarkUnavailableError",
     "RenderedPage",
     "VerificationService",
     "canonical_number",
@@ -380,6 +387,43 @@ def certificate_document(reading: Reading, snapshot: Snapshot) -> dict[str, Any]
 # ----------------------------------------------------------------------------- marks
 
 
+class MarkUnavailableError(GoneError):
+    """A certificate whose signatures hold but which is not valid now: no mark for it.
+
+    The detail is the verdict's reason (English, for the API and the CLI); the page
+    (errors/mark_unavailable.html) says it in the page's language from `page_context`.
+    """
+
+    title = "No mark for this certificate"
+    slug = "mark-unavailable"
+
+    def __init__(self, view: CertificateView) -> None:
+        verdict = view.verdict
+        super().__init__(
+            f"certificate {view.number} is not valid now ({verdict.reason}); "
+            "a mark is made only for a certificate that is valid now"
+        )
+        self.view = view
+
+    @property
+    def page_context(self) -> dict[str, object]:
+        verdict = self.view.verdict
+        state = verdict.status_at
+        event = None if state is None else state.last_event
+        certificate = verdict.certificate
+        return {
+            "number": self.view.number,
+            "status": verdict.status.value,
+            # The page's times are China Standard Time, as on /v/.
+            "since": None
+            if state is None
+            else state.since.astimezone(CST).strftime("%Y-%m-%d %H:%M"),
+            "event_reason": None if event is None else event.reason,
+            "valid_from": None if certificate is None else certificate.valid_from.isoformat(),
+            "valid_until": None if certificate is None else certificate.valid_until.isoformat(),
+        }
+
+
 async def mark_bytes(
     service: VerificationService,
     number: str,
@@ -389,7 +433,7 @@ async def mark_bytes(
     size_mm: float,
     dpi: int,
 ) -> tuple[str, bytes]:
-    """The canonical number and the mark of a certificate whose signatures hold.
+    """The canonical number and the mark of a certificate valid now.
 
     The QR encodes `{public_url}/v/{NUMBER}` (PRODUCT §5); the level printed is
     the one of the revision in force now, read from its signed payload.
@@ -397,6 +441,8 @@ async def mark_bytes(
     Raises:
         NotFoundError: no such certificate.
         ConflictError: its signed record does not verify: no mark is made for it.
+        MarkUnavailableError: it verifies but is not valid now (suspended,
+            revoked, withdrawn, expired, not yet valid): 410 with the reason.
         InvalidInputError: the QR does not fit at this size and resolution.
     """
     canonical = canonical_number(number)
@@ -410,6 +456,8 @@ async def mark_bytes(
             f"certificate {canonical} does not verify ({view.verdict.status.value}); "
             "no mark is made for it"
         )
+    if not view.verdict.is_valid:
+        raise MarkUnavailableError(view)
     url = mark_url(public_base_url=public_url, number=canonical)
     render = functools.partial(
         render_mark, fmt, url=url, number=canonical, level=level.value, size_mm=size_mm, dpi=dpi

@@ -22,12 +22,13 @@ import zxingcpp
 from fontTools import subset
 from fontTools.pens.boundsPen import BoundsPen
 from fontTools.ttLib import TTFont
-from PIL import Image, ImageChops, ImageStat
+from PIL import Image, ImageChops, ImageFilter, ImageStat
 
 from registry.marks import (
     FONT_FILE,
     LEVELS,
     MIN_DPI,
+    MIN_OFFERED_SIZE_MM,
     MIN_SIZE_MM,
     MarkCache,
     MarkFontMissingError,
@@ -146,11 +147,43 @@ def test_qr_for_a_30_character_number_is_version_5_or_lower_at_m(base: str) -> N
     url = mark_url(public_base_url=base, number=NUMBER)
     qr = build_qr(url=url)
     assert qr.version <= 5
-    assert qr.error_correction == qrcode.constants.ERROR_CORRECT_M
+    assert qr.error_correction in (
+        qrcode.constants.ERROR_CORRECT_M,
+        qrcode.constants.ERROR_CORRECT_Q,
+    )
     assert qr.border == 4
     assert len(qr.get_matrix()) == 4 * qr.version + 17 + 2 * 4
     # nothing but the URL: the decoded text is exactly it
     assert decode(png_image(render_png(url=url, number=NUMBER, level="five_star"))) == [url]
+
+
+def _ec_level(url: str) -> str:
+    """The error correction level zxing-cpp reads from the mark's format information."""
+    number = url.rsplit("/", 1)[1]
+    mark = render_png(url=url, number=number, level="compliant", size_mm=25, dpi=300)
+    results = zxingcpp.read_barcodes(png_image(mark))
+    assert [r.text for r in results] == [url]
+    return str(results[0].ec_level)
+
+
+@pytest.mark.parametrize(
+    ("number", "level"),
+    [
+        ("SMT-Q-2026-001", "Q"),  # 43 bytes: version 4 holds 62 at M, 46 at Q
+        ("ABCDEF", "M"),  # 35 bytes: version 3 holds 42 at M, 32 at Q
+        ("SM-2026-GD-00001234-ABCDEFGHIJ", "M"),
+    ],
+)
+def test_error_correction_is_raised_to_q_when_the_version_stays_never_to_h(
+    number: str, level: str
+) -> None:
+    url = mark_url(public_base_url="https://verify.starmark.cn", number=number)
+    at_m = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
+    at_m.add_data(url)
+    at_m.make(fit=True)
+    qr = build_qr(url=url)
+    assert qr.version == at_m.version  # the same module size at the same printed size
+    assert _ec_level(url) == level
 
 
 # ------------------------------------------------ decoding at the smallest offered size
@@ -160,8 +193,54 @@ def test_qr_for_a_30_character_number_is_version_5_or_lower_at_m(base: str) -> N
 def test_png_decodes_at_smallest_size(level: str) -> None:
     data = render_png(url=URL, number=NUMBER, level=level, size_mm=MIN_MM, dpi=MIN_DPI)
     image = png_image(data)
-    assert image.width == round(MIN_MM / 25.4 * MIN_DPI)
+    assert image.width >= round(MIN_MM / 25.4 * MIN_DPI)
     assert decode(image) == [URL]
+
+
+def _offered_smallest(fmt: str, dpi: int) -> Image.Image:
+    """The mark at the smallest offered size as a printer at ``dpi`` would put it on paper."""
+    kwargs: dict[str, Any] = {"url": URL, "number": NUMBER, "level": "five_star"}
+    if fmt == "svg":
+        return raster_svg(render_svg(**kwargs, size_mm=MIN_OFFERED_SIZE_MM), dpi)
+    if fmt == "pdf":
+        return raster_pdf(render_pdf(**kwargs, size_mm=MIN_OFFERED_SIZE_MM, dpi=dpi), dpi)
+    return png_image(render_png(**kwargs, size_mm=MIN_OFFERED_SIZE_MM, dpi=dpi))
+
+
+@pytest.mark.parametrize("dpi", [MIN_DPI, 300])
+@pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
+def test_smallest_offered_mark_decodes_after_blur_and_a_15_degree_tilt(fmt: str, dpi: int) -> None:
+    image = _offered_smallest(fmt, dpi).convert("RGB")
+    assert decode(image) == [URL]
+    # A camera's defocus: a Gaussian blur of about a third of a module (1 px at 150 dpi,
+    # where a module of this version-5 symbol is 3 px), then the phone held 15° askew.
+    blurred = image.filter(ImageFilter.GaussianBlur(dpi / 150))
+    tilted = blurred.rotate(
+        15, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(255, 255, 255)
+    )
+    assert decode(tilted) == [URL]
+
+
+@pytest.mark.parametrize(
+    ("size_mm", "dpi"), [(20, 150), (20, 600), (25, 600), (25, 300), (37.5, 1200)]
+)
+def test_png_modules_print_no_smaller_than_the_svg_s(size_mm: float, dpi: int) -> None:
+    data = render_png(url=URL, number=NUMBER, level="four_star", size_mm=size_mm, dpi=dpi)
+    image = png_image(data)
+    scene = pixel_scene(url=URL, number=NUMBER, level="four_star", size_mm=size_mm, dpi=dpi)
+    n = len(scene.matrix)
+    svg = render_svg(url=URL, number=NUMBER, level="four_star", size_mm=size_mm).decode()
+    assert f'width="{size_mm:g}mm"' in svg and f'viewBox="0 0 {n} ' in svg  # n modules across
+    svg_module_mm = size_mm / n
+    png_module_mm = scene.module / dpi * 25.4
+    assert svg_module_mm <= png_module_mm < svg_module_mm + 25.4 / dpi
+    # the QR with its quiet zone spans the PNG, as it spans the SVG
+    assert image.width == n * scene.module
+    assert image.info["dpi"] == pytest.approx((dpi, dpi), abs=0.02)  # pHYs is per metre
+    assert (
+        f"printed at {dpi} dpi it is {image.width / dpi * 25.4:.2f} mm wide"
+        in image.info["Description"]
+    )
 
 
 @pytest.mark.parametrize("level", ALL_LEVELS)
@@ -214,7 +293,7 @@ def test_pdf_decodes_when_not_rasterised_on_its_pixel_grid() -> None:
 
 def test_png_is_opaque_at_its_physical_size_with_its_dpi() -> None:
     image = png_image(render_png(url=URL, number=NUMBER, level="five_star", size_mm=25, dpi=600))
-    assert image.width == round(25 / 25.4 * 600)
+    assert 25 <= image.width / 600 * 25.4 <= 25 * 1.06  # modules rounded up to whole pixels
     assert image.height > image.width  # the QR on top, the text below
     assert image.info["dpi"] == pytest.approx((600, 600), abs=0.01)
     assert "transparency" not in image.info
@@ -361,7 +440,8 @@ def test_svg_needs_no_font_and_has_physical_size() -> None:
     assert re.search(r'width="25mm" height="[\d.]+mm" viewBox="0 0 \d+ [\d.]+"', svg)
     assert len(svg) < 40_000
     # the text is outlines: one path a line, each with a flipped font-unit transform
-    assert svg.count('transform="matrix(') == 5
+    lines = pixel_scene(url=URL, number=NUMBER, level="five_star", size_mm=25, dpi=600).lines
+    assert svg.count('transform="matrix(') == len(lines) == 8  # host, 4 lines, number in 3
 
 
 def test_pdf_page_is_the_mark_at_its_physical_size() -> None:
@@ -373,7 +453,10 @@ def test_pdf_page_is_the_mark_at_its_physical_size() -> None:
     assert len(document) == 1
     page = document[0]
     width_mm = page.get_width() / 72 * 25.4
-    assert width_mm == pytest.approx(25, abs=25.4 / 600)  # within one device pixel
+    png = png_image(render_png(url=URL, number=NUMBER, level="five_star", size_mm=25, dpi=600))
+    # the PNG's device grid: modules rounded up to whole pixels at 600 dpi
+    assert width_mm == pytest.approx(png.width / 600 * 25.4, abs=25.4 / 600)
+    assert 25 <= width_mm <= 25 * 1.06
     assert page.get_height() > page.get_width()  # the QR on top, the text below
     # glyph outlines, nothing to embed or substitute: no text objects, no font
     assert page.get_textpage().count_chars() == 0
@@ -468,7 +551,7 @@ def test_size_limits_are_inclusive() -> None:
     assert validate_size(100, 1200) == (100.0, 1200)
     assert validate_size(25.5, 600.0) == (25.5, 600)
     image = png_image(render_png(url=URL, number=NUMBER, level="five_star", size_mm=100, dpi=1200))
-    assert image.width == round(100 / 25.4 * 1200)
+    assert 100 <= image.width / 1200 * 25.4 <= 100 * 1.01
 
 
 def test_a_url_too_long_for_the_smallest_mark_says_what_size_works() -> None:
@@ -545,3 +628,58 @@ def test_concurrent_renders_give_the_same_bytes() -> None:
             )
         )
     assert results == [expected[job] for job in jobs]
+
+
+# ------------------------------------------------------------ what a person reads
+
+
+def _ink_rows(image: Image.Image, top: float, bottom: float) -> tuple[int, int] | None:
+    """The first and last row with dark ink between ``top`` and ``bottom``."""
+    band = image.convert("L").crop((0, math.floor(top), image.width, math.ceil(bottom)))
+    box = band.point(lambda v: 255 if v < 128 else 0).getbbox()
+    return None if box is None else (math.floor(top) + box[1], math.floor(top) + box[3])
+
+
+@pytest.mark.parametrize("number", [NUMBER, "SMT-MARK-2026-0001", "ABC123", "Z9" * 20])
+def test_the_number_is_at_least_1_5_mm_tall_at_the_smallest_size_offered(number: str) -> None:
+    url = mark_url(public_base_url=BASE, number=number)
+    size_mm, dpi = MIN_OFFERED_SIZE_MM, 600
+    scene = pixel_scene(url=url, number=number, level="five_star", size_mm=size_mm, dpi=dpi)
+    image = png_image(
+        render_png(url=url, number=number, level="five_star", size_mm=size_mm, dpi=dpi)
+    )
+    label = next(i for i, line in enumerate(scene.lines) if line.text.startswith("证书编号"))
+    number_lines = scene.lines[label + 1 :]
+    # The whole number, broken after its hyphens where it is too long for one line.
+    assert "".join(line.text for line in number_lines) == number
+    for line in number_lines:
+        assert line.x >= 0 and line.x + mark_font().advance_em(line.text) * line.size <= image.width
+        rows = _ink_rows(image, line.baseline - line.size, line.baseline + 0.1 * line.size)
+        assert rows is not None
+        height_mm = (rows[1] - rows[0]) / dpi * 25.4
+        assert height_mm >= 1.5, f"{line.text!r} is {height_mm:.2f} mm tall"
+
+
+@pytest.mark.parametrize(
+    ("base", "host"),
+    [
+        (BASE, "verify.starmark.cn"),
+        ("http://localhost:8000", "localhost:8000"),
+        ("https://Registry.Example.com.cn/starmark", "registry.example.com.cn"),
+    ],
+)
+def test_the_registry_s_host_is_printed_under_the_qr(base: str, host: str) -> None:
+    url = mark_url(public_base_url=base, number=NUMBER)
+    scene = pixel_scene(url=url, number=NUMBER, level="three_star", size_mm=20, dpi=600)
+    first = scene.lines[0]
+    assert first.text == host
+    qr_bottom = scene.qr_y + scene.module * len(scene.matrix)
+    image = png_image(render_png(url=url, number=NUMBER, level="three_star", size_mm=20, dpi=600))
+    star_top = min(cy - r for _, cy, r in scene.stars)
+    rows = _ink_rows(image, qr_bottom, star_top)
+    assert rows is not None, "no host printed between the QR and the stars"
+    assert qr_bottom < rows[0] and (rows[1] - rows[0]) / 600 * 25.4 >= 0.8  # mm, readable
+    # the same words in the vector formats: one outline path a text line
+    svg = render_svg(url=url, number=NUMBER, level="three_star", size_mm=20).decode()
+    assert svg.count('transform="matrix(') == len(scene.lines)
+    assert decode(image) == [url]

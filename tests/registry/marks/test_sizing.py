@@ -1,4 +1,4 @@
-"""The sizes a user is offered (15-100 mm, 150-1200 dpi) against what the renderer can draw."""
+"""The sizes a user is offered (20-100 mm, 150-1200 dpi) against what the renderer can draw."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from registry.errors import InvalidInputError
 from registry.marks import (
+    DEFAULT_SIZE_MM,
     MAX_DPI,
     MAX_SIZE_MM,
     MIN_DPI,
@@ -19,17 +20,19 @@ from registry.marks import (
 
 
 def test_offered_sizes_start_above_the_smallest_the_renderer_draws() -> None:
-    assert MIN_SIZE_MM < MIN_OFFERED_SIZE_MM == 15
-    between = (MIN_SIZE_MM + MIN_OFFERED_SIZE_MM) / 2
-    assert validate_size(between, MIN_DPI) == (between, MIN_DPI)  # it would still decode
-    with pytest.raises(InvalidInputError) as err:
-        check_mark_size(between, MIN_DPI)  # but its words are too small to read
-    assert [e.field for e in err.value.errors] == ["size_mm"]
-    assert "from 15 to 100" in err.value.detail
+    # Issue 13's camera simulation: 20 mm decodes at 66-98%, 15 mm at 32-84%.
+    assert MIN_SIZE_MM < MIN_OFFERED_SIZE_MM == 20 < DEFAULT_SIZE_MM == 25
+    for under in (MIN_SIZE_MM, 15, 19.99):
+        assert validate_size(under, MIN_DPI) == (under, MIN_DPI)  # it would still decode
+        with pytest.raises(InvalidInputError) as err:
+            check_mark_size(under, MIN_DPI)  # but a phone reads it only from close up
+        assert [e.field for e in err.value.errors] == ["size_mm"]
+        assert "from 20 to 100" in err.value.detail
+        assert "close scans only" in err.value.errors[0].message
 
 
 def test_the_offered_limits_are_inclusive() -> None:
-    assert check_mark_size(MIN_OFFERED_SIZE_MM, MIN_DPI) == (15.0, 150)
+    assert check_mark_size(MIN_OFFERED_SIZE_MM, MIN_DPI) == (20.0, 150)
     assert check_mark_size(MAX_SIZE_MM, MAX_DPI) == (100.0, 1200)
 
 

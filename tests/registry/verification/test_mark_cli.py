@@ -17,7 +17,7 @@ from PIL import Image
 from registry.certificates.tables import Certificate
 from tests.conftest import run
 from tests.factories import BodyFixture
-from tests.registry.verification.conftest import issue
+from tests.registry.verification.conftest import add_event, issue
 from tests.registry.verification.test_marks_routes import decode, rasterise_svg
 
 STARMARK = Path(sys.executable).parent / "starmark"
@@ -64,7 +64,7 @@ def test_every_format_at_the_smallest_size_decodes_to_the_page_url(
         "--out",
         str(out),
         "--size-mm",
-        "15",
+        "20",
         "--dpi",
         "150",
     )
@@ -95,7 +95,9 @@ def test_default_output_is_number_dot_format(
     )
     assert done.returncode == 0, done.stderr
     image = Image.open(tmp_path / f"{NUMBER}.png")
-    assert image.size[0] == round(25 / 25.4 * 600)  # 25 mm at 600 dpi by default
+    # 25 mm at 600 dpi by default, modules rounded up to whole pixels (never narrower)
+    assert 25 <= image.size[0] / 600 * 25.4 <= 25 * 1.06
+    assert image.info["dpi"] == pytest.approx((600, 600), abs=0.01)
     assert decode(image) == [f"{BASE}/v/{NUMBER}"]
 
 
@@ -135,3 +137,25 @@ def test_unknown_or_tampered_certificates_get_no_mark(
     assert tampered.returncode == 1
     assert "does not verify" in tampered.stderr
     assert not out.exists()
+
+
+def test_a_revoked_certificate_gets_no_mark_and_the_reason(
+    client: TestClient[Any], body: BodyFixture, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    issue(client, body, "SMT-CLI-REVOKED-01", score=88)
+    add_event(client, body, "SMT-CLI-REVOKED-01", "revoked", reason="伪造记录")
+    out = tmp_path / "mark.svg"
+    done = starmark(cli_env, "mark", "SMT-CLI-REVOKED-01", "--format", "svg", "--out", str(out))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "certificate SMT-CLI-REVOKED-01 is not valid now (revoked at " in done.stderr
+    assert "伪造记录" in done.stderr
+    assert "a mark is made only for a certificate that is valid now" in done.stderr
+    assert not out.exists()
+
+
+def test_sizes_under_20_mm_say_they_are_for_close_scans_only(
+    certificate: str, cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    done = starmark(cli_env, "mark", certificate, "--size-mm", "15", "--out", str(tmp_path / "m"))
+    assert done.returncode == 2
+    assert "close scans only" in done.stderr

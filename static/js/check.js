@@ -237,6 +237,7 @@
       out.setAttribute("data-log", result);
     }
     if (logOut) {
+      logOut.setAttribute("data-result", result);
       logOut.textContent = logOut.getAttribute("data-msg-" + result) + (detail ? " (" + detail + ")" : "");
     }
   }

@@ -15,10 +15,13 @@ The proofs read O(log n) stored subtree hashes in one query each
 from __future__ import annotations
 
 import base64
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
+
+from piccolo.engine.base import Engine
+from piccolo.querystring import QueryString
 
 from registry.errors import FieldError, InvalidInputError, NotFoundError
 from registry.log.store import log_size, subtree_hashes
@@ -41,6 +44,7 @@ __all__ = [
     "MAX_ENTRIES",
     "SignedCheckpoint",
     "consistency",
+    "covering_checkpoint_sizes",
     "entries",
     "inclusion",
     "latest_checkpoint",
@@ -49,6 +53,9 @@ __all__ = [
 
 #: PRODUCT §3: `GET /api/v1/log/entries` gives at most 1000 entries a call.
 MAX_ENTRIES: Final = 1000
+
+#: Leaves looked up per query by `covering_checkpoint_sizes`.
+_COVERING_CHUNK: Final = 500
 
 #: Gives the registry's own signing key (created on first use).
 RegistrySigner = Callable[[], Awaitable[PrivateKey]]
@@ -104,6 +111,30 @@ async def latest_checkpoint(
         LogCheckpoint(size=size, root=root, text=note, created_at=now)
     ).on_conflict(target=LogCheckpoint.size, action="DO NOTHING")
     return SignedCheckpoint(size, root, note)
+
+
+async def covering_checkpoint_sizes(
+    indexes: Collection[int], *, engine: Engine[Any]
+) -> dict[int, int]:
+    """The size of the first signed checkpoint that covers each leaf of `indexes`.
+
+    A checkpoint of size n covers leaves 0..n-1 (RFC 6962 §2.1), so it is the
+    smallest stored size above the index. An index no checkpoint covers yet is
+    left out. One query through `engine` (the read engine: the replica, if any).
+    """
+    wanted = sorted(set(indexes))
+    first = "(SELECT MIN(size) FROM log_checkpoint WHERE size > {})"
+    covered: dict[int, int] = {}
+    # A column per index, in chunks: SQLite allows at most 2000 result columns.
+    for start in range(0, len(wanted), _COVERING_CHUNK):
+        chunk = wanted[start : start + _COVERING_CHUNK]
+        sql = "SELECT " + ", ".join(f"{first} AS c{i}" for i in range(len(chunk)))
+        rows = await engine.run_querystring(QueryString(sql, *chunk))
+        for i, index in enumerate(chunk):
+            size = rows[0][f"c{i}"]
+            if size is not None:
+                covered[index] = int(size)
+    return covered
 
 
 def _whole(value: str | None, name: str, *, minimum: int = 0) -> int:

@@ -119,6 +119,7 @@ def _page_context(view: CertificateView, *, at: datetime | None, en: bool) -> di
         "score": cert.to_json()["score"] if cert else None,
         "revision_count": view.revision_count,
         "events": view.events,
+        "log": view.log,
         "since": state.since if state else None,
         "last_reason": state.last_event.reason if state and state.last_event else None,
         "overdue": SURVEILLANCE_OVERDUE in verdict.warnings,

@@ -18,10 +18,15 @@ The page is the hot path, so its answers are cached by content:
   validity, surveillance falling overdue, an event published a little ahead of
   its effective time). A "now" entry is kept only until the next such instant
   (`CertificateView.fresh_until`, at most an hour).
+* The page says which signed checkpoint first covered each document
+  (`CertificateView.log`). That never changes once there is one; while a
+  document has none yet (checkpoints are signed on demand), each request looks
+  again, one small query, until one does.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 from collections import OrderedDict
@@ -40,6 +45,7 @@ from registry.errors import (
     InvalidInputError,
     NotFoundError,
 )
+from registry.log.services import covering_checkpoint_sizes
 from registry.marks import MarkSizeError, mark_url, render_mark
 from registry.marks.render import MarkFormat
 from registry.verification.judging import Reading, judge_text
@@ -60,6 +66,7 @@ from signing.verdict import Verdict, not_found_verdict
 __all__ = [
     "CertificateView",
     "EventLine",
+    "LogLine",
     "MarkUnavailableError",
     "RenderedPage",
     "VerificationService",
@@ -97,6 +104,20 @@ class EventLine:
 
 
 @dataclass(frozen=True, slots=True)
+class LogLine:
+    """Where one of the certificate's signed documents sits in the transparency log."""
+
+    #: "revision" (starmark-cert+jws) or "event" (starmark-status+jws).
+    kind: str
+    #: The revision number, or the event's status, as signed (None when it does not verify).
+    label: int | str | None
+    #: The leaf index (`GET /api/v1/log/bundle?index=`).
+    log_index: int
+    #: The size of the first signed checkpoint covering the leaf; None while none does.
+    checkpoint_size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RenderedPage:
     """A rendered page around the place where the time of the check goes.
 
@@ -123,6 +144,8 @@ class CertificateView:
     revision_count: int
     #: A "now" view is good until this instant (then verified again); None for `?at=`.
     fresh_until: datetime | None
+    #: The certificate's documents in log order, with the checkpoints covering them.
+    log: tuple[LogLine, ...] = ()
     #: Rendered pages by language, filled on first use (the view's lifetime bounds them).
     pages: dict[str, RenderedPage] = field(default_factory=dict, compare=False, repr=False)
 
@@ -162,6 +185,7 @@ def build_view(snapshot_text: str, *, at: datetime, now: datetime, is_now: bool)
         )
     snapshot = reading.snapshot
     return CertificateView(
+        log=() if snapshot is None else _log_lines(reading, snapshot),
         number=reading.number,
         verdict=verdict,
         events=lines,
@@ -170,6 +194,21 @@ def build_view(snapshot_text: str, *, at: datetime, now: datetime, is_now: bool)
         if is_now
         else None,
     )
+
+
+def _log_lines(reading: Reading, snapshot: Snapshot) -> tuple[LogLine, ...]:
+    """The documents in log order, labelled from their verified payloads only."""
+    revisions = [
+        LogLine(
+            "revision", reading.revisions[i].revision if reading.revisions else None, d.log_index
+        )
+        for i, d in enumerate(snapshot.revisions)
+    ]
+    events = [
+        LogLine("event", reading.events[i].status.value if reading.events else None, d.log_index)
+        for i, d in enumerate(snapshot.events)
+    ]
+    return tuple(sorted([*revisions, *events], key=lambda line: line.log_index))
 
 
 # ----------------------------------------------------------------------------- cache
@@ -212,9 +251,12 @@ class VerificationService:
         reader: SnapshotReader,
         *,
         in_transaction: SnapshotReader | None = None,
+        log_engine: Engine[Any] | None = None,
         cache_size: int = VIEW_CACHE_SIZE,
     ) -> None:
         self.reader = reader
+        #: Reads which checkpoints cover the documents (None: the page shows none).
+        self.log_engine = log_engine
         #: Reads through the engine, so inside a write's transaction it sees the
         #: write (`document`: a write answers before it commits, with its reply).
         self.in_transaction = in_transaction or reader
@@ -227,7 +269,11 @@ class VerificationService:
         """Public reads through `replica` (DATABASE_REPLICA_URL) when there is one, else
         through `engine`; a write's own answer (`document`) always through `engine`, the
         primary, inside the write's transaction (PRODUCT §6)."""
-        return cls(reader_for(replica or engine), in_transaction=PiccoloSnapshotReader(engine))
+        return cls(
+            reader_for(replica or engine),
+            in_transaction=PiccoloSnapshotReader(engine),
+            log_engine=replica or engine,
+        )
 
     async def view(
         self, number: str, *, at: datetime | None, now: datetime
@@ -242,11 +288,31 @@ class VerificationService:
         at_key = "now" if at is None else format_instant(at)
         key = (snapshot, at_key)
         view = self._views.get(key)
-        if view is not None and (view.fresh_until is None or now < view.fresh_until):
+        if view is None or (view.fresh_until is not None and now >= view.fresh_until):
+            view = build_view(snapshot, at=now if at is None else at, now=now, is_now=at is None)
+        elif all(line.checkpoint_size is not None for line in view.log):
             return view
-        view = build_view(snapshot, at=now if at is None else at, now=now, is_now=at is None)
+        # Checkpoints are signed on demand (registry/log/services.py): a document
+        # none covers yet is looked up again until one does; then the view is settled.
+        view = await self._with_checkpoints(view)
         self._views.put(key, view)
         return view
+
+    async def _with_checkpoints(self, view: CertificateView) -> CertificateView:
+        """`view` with the first checkpoint covering each of its documents."""
+        if self.log_engine is None or not view.log:
+            return view
+        sizes = await covering_checkpoint_sizes(
+            [line.log_index for line in view.log], engine=self.log_engine
+        )
+        log = tuple(
+            dataclasses.replace(line, checkpoint_size=sizes.get(line.log_index))
+            for line in view.log
+        )
+        if log == view.log:
+            return view
+        # A new view, so its pages are rendered afresh with the sizes.
+        return dataclasses.replace(view, log=log, pages={})
 
     async def reading(
         self,

@@ -8,7 +8,15 @@
 // at the document's signed_at (PRODUCT §3), and compares every [data-signed]
 // text on the page with the signed payload. The outcome goes to
 // #browser-check[data-result]: "passed", "failed", or "unsupported" where
-// WebCrypto has no Ed25519. No framework, no other origin, no inline script.
+// WebCrypto has no Ed25519.
+//
+// Then, on its own, the transparency log (PRODUCT §3): it checks the
+// registry's signed checkpoint (/log/checkpoint, a C2SP signed note) with the
+// note key /log/key, which must be the registry's key in the JWKS, and proves
+// that every document the registry serves for this certificate is a leaf of
+// that tree (RFC 9162 §2.1.3.2 inclusion proofs), at the indexes the page
+// lists. The outcome goes to #browser-check[data-log] and the words to
+// #log-check. No framework, no other origin, no inline script.
 (function () {
   "use strict";
   var out = document.getElementById("browser-check");
@@ -26,12 +34,6 @@
     }
   }
 
-  // A page without a signed certificate (signature invalid, malformed) never passes.
-  if (!verdict.getAttribute("data-revision")) {
-    say("failed", "", "nothing");
-    return;
-  }
-
   function Unsupported(message) {
     this.message = message;
   }
@@ -44,7 +46,18 @@
     if (!/^[A-Za-z0-9_-]*$/.test(b64url)) {
       fail("not base64url");
     }
-    var text = atob(b64url.replace(/-/g, "+").replace(/_/g, "/") + "==".slice(0, (4 - (b64url.length % 4)) % 4));
+    return binary(atob(b64url.replace(/-/g, "+").replace(/_/g, "/") + "==".slice(0, (4 - (b64url.length % 4)) % 4)));
+  }
+
+  // Standard base64 (RFC 4648 §4), as checkpoints and the proof API write hashes.
+  function standard(b64) {
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b64) || b64.length % 4 !== 0) {
+      fail("not standard base64");
+    }
+    return binary(atob(b64));
+  }
+
+  function binary(text) {
     var result = new Uint8Array(text.length);
     for (var i = 0; i < text.length; i++) {
       result[i] = text.charCodeAt(i);
@@ -165,12 +178,15 @@
   }
 
   async function check() {
+    // A page without a signed certificate (signature invalid, malformed) never passes.
+    if (!verdict.getAttribute("data-revision")) {
+      return "nothing";
+    }
     if (!window.crypto || !crypto.subtle || !window.TextDecoder) {
       throw new Unsupported("no WebCrypto");
     }
     say("checking");
-    var path = encodeURIComponent(number);
-    var results = await Promise.all([get("/api/v1/certificates/" + path), get("/.well-known/jwks.json")]);
+    var results = await Promise.all([served, get("/.well-known/jwks.json")]);
     var signed = results[0];
     var keys = {};
     results[1].keys.forEach(function (jwk) {
@@ -192,11 +208,16 @@
       fail("revision " + shown + " is not among the signed revisions");
     }
     compare(certificate, events);
+    return "passed";
   }
 
+  // The certificate's documents as the registry serves them: both checks read these.
+  var served = get("/api/v1/certificates/" + encodeURIComponent(number));
+  served.catch(function () {}); // each check reports its own failure
+
   check().then(
-    function () {
-      say("passed");
+    function (result) {
+      say(result === "nothing" ? "failed" : "passed", "", result);
     },
     function (error) {
       if (error instanceof Unsupported) {
@@ -206,4 +227,178 @@
       }
     }
   );
+
+  // ------------------------------------------------------------- the log
+
+  var logOut = document.getElementById("log-check");
+
+  function sayLog(result, detail) {
+    if (result !== "checking") {
+      out.setAttribute("data-log", result);
+    }
+    if (logOut) {
+      logOut.setAttribute("data-result", result);
+      logOut.textContent = logOut.getAttribute("data-msg-" + result) + (detail ? " (" + detail + ")" : "");
+    }
+  }
+
+  function concat() {
+    var parts = Array.prototype.slice.call(arguments);
+    var result = new Uint8Array(parts.reduce(function (n, p) { return n + p.length; }, 0));
+    var offset = 0;
+    parts.forEach(function (p) {
+      result.set(p, offset);
+      offset += p.length;
+    });
+    return result;
+  }
+
+  async function sha256(data) {
+    return new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+  }
+
+  function same(a, b) {
+    return a.length === b.length && a.every(function (x, i) { return x === b[i]; });
+  }
+
+  function hex(data) {
+    return Array.prototype.map.call(data, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+  }
+
+  async function text(url) {
+    var response = await fetch(url, { headers: { Accept: "text/plain" }, credentials: "omit" });
+    if (!response.ok) {
+      fail(url + ": HTTP " + response.status);
+    }
+    return response.text();
+  }
+
+  // The checkpoint {size, root}, once its signed-note signature holds under `vkey`
+  // ("name+hex(keyid)+base64(0x01 || pubkey)", c2sp.org/signed-note) and that key
+  // is the registry's own in the JWKS (the key whose body is "registry").
+  async function openCheckpoint(note, vkey, jwks) {
+    var parts = vkey.trim().split("+");
+    var name = parts[0];
+    var material = standard(parts.slice(2).join("+"));
+    if (parts.length < 3 || material.length !== 33 || material[0] !== 1) {
+      fail("the log key is not an Ed25519 note key");
+    }
+    var raw = material.slice(1);
+    // signed-note: key ID = SHA-256(name || 0x0A || 0x01 || public key)[:4]
+    var keyId = (await sha256(concat(new TextEncoder().encode(name), new Uint8Array([0x0a, 0x01]), raw))).slice(0, 4);
+    if (hex(keyId) !== parts[1]) {
+      fail("the log key's ID is not the hash of its name and key");
+    }
+    var published = jwks.keys.some(function (jwk) {
+      return jwk.body === "registry" && same(bytes(jwk.x), raw);
+    });
+    if (!published) {
+      fail("the log key is not the registry's key in the JWKS");
+    }
+    var end = note.lastIndexOf("\n\n");
+    if (end < 0) {
+      fail("the checkpoint is not a signed note");
+    }
+    var body = note.slice(0, end + 1);
+    var lines = body.split("\n");
+    if (lines[0] !== name || !/^[1-9][0-9]*$/.test(lines[1])) {
+      fail("the checkpoint is not of this log");
+    }
+    var prefix = "\u2014 " + name + " ";
+    var line = note.slice(end + 2).split("\n").filter(function (l) {
+      return l.indexOf(prefix) === 0;
+    })[0];
+    if (!line) {
+      fail("the checkpoint has no signature by the log key");
+    }
+    var signature = standard(line.slice(prefix.length));
+    if (signature.length !== 68 || !same(signature.slice(0, 4), keyId)) {
+      fail("the checkpoint's signature is not by the log key");
+    }
+    var key = await crypto.subtle.importKey("raw", raw, { name: "Ed25519" }, false, ["verify"]).catch(function (e) {
+      throw new Unsupported(String(e && e.name));
+    });
+    var signedText = new TextEncoder().encode(body);
+    if (!(await crypto.subtle.verify({ name: "Ed25519" }, key, signature.slice(4), signedText))) {
+      fail("the checkpoint's signature does not verify");
+    }
+    return { size: Number(lines[1]), root: standard(lines[2]) };
+  }
+
+  // RFC 9162 §2.1.3.2: the root hash from a leaf hash and its inclusion proof.
+  async function rootFrom(index, size, leaf, proof) {
+    if (!(index < size) || !Array.isArray(proof)) {
+      fail("leaf " + index + " is outside the checkpoint");
+    }
+    var fn = index;
+    var sn = size - 1;
+    var r = leaf;
+    for (var p of proof) {
+      var sibling = standard(p);
+      if (sn === 0) {
+        fail("the inclusion proof of leaf " + index + " is too long");
+      }
+      if (fn % 2 === 1 || fn === sn) {
+        r = await sha256(concat(new Uint8Array([0x01]), sibling, r));
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      } else {
+        r = await sha256(concat(new Uint8Array([0x01]), r, sibling));
+      }
+      fn = Math.floor(fn / 2);
+      sn = Math.floor(sn / 2);
+    }
+    if (sn !== 0) {
+      fail("the inclusion proof of leaf " + index + " is too short");
+    }
+    return r;
+  }
+
+  async function checkLog() {
+    if (!window.crypto || !crypto.subtle || !window.TextEncoder) {
+      throw new Unsupported("no WebCrypto");
+    }
+    sayLog("checking");
+    var fetched = await Promise.all([served, text("/log/checkpoint"), text("/log/key")]);
+    var signed = fetched[0];
+    // After /log/key, which makes the registry's key on first use.
+    var checkpoint = await openCheckpoint(fetched[1], fetched[2], await get("/.well-known/jwks.json"));
+    var documents = signed.revisions.concat(signed.events);
+    var listed = Array.prototype.map.call(document.querySelectorAll("[data-log-index]"), function (row) {
+      return row.getAttribute("data-log-index");
+    });
+    var indexes = documents.map(function (d) {
+      return String(d.log_index);
+    });
+    if (listed.slice().sort().join() !== indexes.slice().sort().join()) {
+      fail("the page lists log indexes " + listed.join(", ") + ", the registry serves " + indexes.join(", "));
+    }
+    await Promise.all(
+      documents.map(async function (d) {
+        var proof = await get("/api/v1/log/proofs/inclusion?index=" + d.log_index + "&size=" + checkpoint.size);
+        // RFC 6962 §2.1: leaf hash = SHA-256(0x00 || the JWS's ASCII bytes)
+        var leaf = await sha256(concat(new Uint8Array([0x00]), new TextEncoder().encode(d.jws)));
+        if (!same(await rootFrom(d.log_index, checkpoint.size, leaf, proof.proof), checkpoint.root)) {
+          fail("log entry " + d.log_index + " is not in the signed tree");
+        }
+      })
+    );
+  }
+
+  if (document.querySelector("[data-log-index]")) {
+    checkLog().then(
+      function () {
+        sayLog("passed");
+      },
+      function (error) {
+        if (error instanceof Unsupported) {
+          sayLog("unsupported");
+        } else {
+          sayLog("failed", error && error.message);
+        }
+      }
+    );
+  }
 })();

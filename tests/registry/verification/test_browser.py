@@ -296,3 +296,80 @@ def test_without_javascript_the_page_is_complete(
     assert "青岛海川智能家电有限公司" in page.text_content("main")
     page.screenshot(path=str(shots / "revoked-zh-CN-360-no-js.png"), full_page=True)
     page.context.close()
+
+
+WIDE = {"width": 1280, "height": 900}
+NARROW = {"width": 390, "height": 844}
+
+
+def log_result(page: Any) -> str:
+    page.wait_for_selector("#browser-check[data-log]")
+    result: str = page.get_attribute("#browser-check", "data-log")
+    return result
+
+
+def run_sql(sql: str, *args: Any) -> None:
+    # Playwright keeps an event loop running in this thread: the SQL runs in another.
+    edit = QueryString(sql, *args)
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: run(Certificate._meta.db.run_querystring(edit))).result()
+
+
+def test_the_browser_proves_each_document_is_in_the_signed_log(
+    live_server: str,
+    every_status: dict[str, str],
+    shots: Path,
+    browser: Any,
+) -> None:
+    for status in ("valid", "revoked"):
+        for viewport in (NARROW, WIDE):
+            page = open_page(browser, live_server, viewport=viewport)
+            page.goto(f"{live_server}/v/{every_status[status]}")
+            assert log_result(page) == "passed", page.text_content("#log-check")
+            assert browser_result(page) == "passed"
+            assert "每份文件都在日志中" in page.text_content("#log-check")
+            rows = page.locator("#log [data-log-index]")
+            assert rows.count() == (1 if status == "valid" else 2)
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+            width = viewport["width"]
+            page.screenshot(path=str(shots / f"log-{status}-zh-CN-{width}.png"), full_page=True)
+            page.context.close()
+
+
+def test_the_log_check_fails_when_the_log_is_edited_behind_the_app(
+    live_server: str,
+    client: TestClient[Any],
+    every_status: dict[str, str],
+    shots: Path,
+    browser: Any,
+) -> None:
+    from registry.log.store import node_id
+    from signing.merkle import Node
+
+    valid, revoked = every_status["valid"], every_status["revoked"]
+    index = client.get(f"/api/v1/certificates/{valid}").json()["revisions"][0]["log_index"]
+    size = int(client.get("/log/checkpoint").text.splitlines()[1])  # signed before the edit
+    assert index ^ 1 < size - 1
+
+    # A stored hash on the leaf's proof path: the signatures still hold, the tree does not.
+    run_sql("UPDATE log_node SET hash = {} WHERE id = {}", bytes(32), node_id(Node(0, index ^ 1)))
+    page = open_page(browser, live_server)
+    page.goto(f"{live_server}/v/{valid}")
+    assert log_result(page) == "failed"
+    assert "浏览器日志核验失败" in page.text_content("#log-check")
+    assert page.get_attribute("#verdict", "data-status") == "valid"  # the read path's answer
+    assert browser_result(page) == "passed"
+    page.screenshot(path=str(shots / "log-failed-node-zh-CN-390.png"), full_page=True)
+    page.context.close()
+
+    # A logged JWS rewritten: the read path says signature_invalid, the log check fails.
+    event = client.get(f"/api/v1/certificates/{revoked}").json()["events"][0]
+    head, _, signature = event["jws"].rpartition(".")
+    forged = f"{head}.{'A' if signature[0] != 'A' else 'B'}{signature[1:]}"
+    run_sql("UPDATE log_entry SET jws = {} WHERE id = {}", forged, event["log_index"])
+    page = open_page(browser, live_server)
+    page.goto(f"{live_server}/v/{revoked}")
+    assert log_result(page) == "failed"
+    assert page.get_attribute("#verdict", "data-status") == "signature_invalid"
+    assert browser_result(page) == "failed"
+    page.context.close()

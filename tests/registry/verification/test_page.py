@@ -360,3 +360,71 @@ def test_the_verdict_is_carried_by_words_icon_and_colour_and_landmarks(
         assert landmark in page
     assert 'for="at"' in page and 'id="at"' in page  # the date field has a label
     assert "<script>" not in page and " style=" not in page  # nothing inline (CSP)
+
+
+def log_section(page: str) -> list[dict[str, str]]:
+    """The rows of the page's transparency log section, as a reader sees them."""
+    section = re.search(r'<section id="log".*?</section>', page, re.S)
+    assert section is not None, "the page has no transparency log section"
+    return [
+        {
+            "index": m.group(1),
+            "kind": m.group(2),
+            "text": " ".join(text_of(m.group(3)).split()),
+            "bundle": m.group(4),
+        }
+        for m in re.finditer(
+            r'<li data-log-index="(\d+)" data-log-kind="(\w+)">(.*?)'
+            r'<a class="no-print" href="([^"]+)">.*?</li>',
+            section.group(0),
+            re.S,
+        )
+    ]
+
+
+def test_the_page_says_where_each_document_sits_in_the_log(
+    client: TestClient[Any], body: BodyFixture
+) -> None:
+    number = "SMT-LOGGED-0001"
+    issue(client, body, number, score=92)
+    add_event(client, body, number, "suspended", reason="监督审核不合格")
+    document = client.get(f"/api/v1/certificates/{number}").json()
+    revision = document["revisions"][0]["log_index"]
+    event = document["events"][0]["log_index"]
+    assert revision < event
+
+    # Checkpoints are signed on demand: none covers the new documents yet.
+    rows = log_section(client.get(f"/v/{number}").text)
+    assert [(r["index"], r["kind"]) for r in rows] == [
+        (str(revision), "revision"),
+        (str(event), "event"),
+    ]
+    assert rows[0]["text"] == f"证书，第 1 版 日志索引 {revision} · 尚未纳入已签名的检查点"
+    assert rows[1]["text"] == f"状态事件：暂停 日志索引 {event} · 尚未纳入已签名的检查点"
+
+    checkpoint = client.get("/log/checkpoint").text
+    size = int(checkpoint.splitlines()[1])
+    assert size > event
+    page = client.get(f"/v/{number}").text
+    rows = log_section(page)
+    assert [r["text"] for r in rows] == [
+        f"证书，第 1 版 日志索引 {revision} · 由大小为 {size} 的检查点覆盖",
+        f"状态事件：暂停 日志索引 {event} · 由大小为 {size} 的检查点覆盖",
+    ]
+    assert [r["bundle"] for r in rows] == [
+        f"/api/v1/log/bundle?index={revision}",
+        f"/api/v1/log/bundle?index={event}",
+    ]
+    assert '<a href="/log/checkpoint">' in page
+    # Each bundle link gives that very document.
+    bundle = client.get(rows[1]["bundle"]).json()
+    assert bundle["jws"] == document["events"][0]["jws"]
+
+    # A later checkpoint covers them too; the page keeps the first that did.
+    issue(client, body, "SMT-LOGGED-0002", score=80)
+    client.get("/log/checkpoint")
+    english = log_section(client.get(f"/v/{number}", params={"lang": "en"}).text)
+    assert [r["text"] for r in english] == [
+        f"Certificate, revision 1 log index {revision} · covered by the checkpoint of size {size}",
+        f"Status event: Suspended log index {event} · covered by the checkpoint of size {size}",
+    ]

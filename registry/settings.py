@@ -188,6 +188,8 @@ class Settings:
     #: STARMARK_LOG_ORIGIN: the transparency log's name in its checkpoints; by
     #: default the host (and port) of the public URL followed by `/log`.
     log_origin_setting: str | None = None
+    #: STARMARK_OPERATOR_NAME: who runs this registry, named on printed receipts.
+    operator_name: str = "Starmark"
 
     @property
     def log_origin(self) -> str:
@@ -215,6 +217,7 @@ class Settings:
             data_dir=data_dir,
             public_url=(env.get("STARMARK_PUBLIC_URL") or DEFAULT_PUBLIC_URL).rstrip("/"),
             log_origin_setting=env.get("STARMARK_LOG_ORIGIN") or None,
+            operator_name=(env.get("STARMARK_OPERATOR_NAME") or "").strip() or "Starmark",
             rate_limits=RateLimitSettings.from_env(env),
         )
 

@@ -52,6 +52,7 @@ __all__ = [
     "MAX_SCOPE_LENGTH",
     "MAX_SITES",
     "MAX_SITE_LENGTH",
+    "MAX_TENDER_TEXT",
     "REGISTRY_ISSUER",
     "CertificatePayload",
     "Holder",
@@ -60,6 +61,7 @@ __all__ = [
     "ReceiptPayload",
     "Scope",
     "StatusEventPayload",
+    "TenderRef",
 ]
 
 MAX_NAME_LENGTH: Final = 200
@@ -815,6 +817,56 @@ _RECEIPT_MEMBERS: Final = (
 )
 
 
+#: The longest tender name or number a receipt records (PRODUCT §4).
+MAX_TENDER_TEXT: Final = 200
+
+
+@dataclass(frozen=True, slots=True)
+class TenderRef:
+    """The tender a receipt was made for: its name and its number, as the evaluator gave them.
+
+    Either may be absent, not both; each obeys the text rules of
+    `signing.fields` and is at most `MAX_TENDER_TEXT` characters.
+    """
+
+    name: str | None = None
+    number: str | None = None
+
+    @classmethod
+    def read(cls, obj: object, where: str, problems: Problems, *, strict: bool) -> TenderRef | None:
+        """Read ``{"name"?, "number"?}``; None (and problems added) when it is not one.
+
+        Not strict (what a form sends): blank members count as absent, text is
+        trimmed and NFC-normalised, and an object with neither gives None
+        without a problem. Strict (a signed payload): at least one member.
+
+        Raises:
+            Nothing: a problem is added to ``problems`` and None returned.
+        """
+        members = read_object(obj, where, problems, required=(), optional=("name", "number"))
+        if members is None:
+            return None
+        name, number = (
+            read_optional_string(
+                members, m, f"{where}.{m}", problems, strict=strict, max_length=MAX_TENDER_TEXT
+            )
+            for m in ("name", "number")
+        )
+        if name is None and number is None:
+            if strict and "name" not in members and "number" not in members:
+                problems.add(where, "names the tender: name, number or both")
+            return None
+        return cls(name=name, number=number)
+
+    def to_json(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        if self.name is not None:
+            out["name"] = self.name
+        if self.number is not None:
+            out["number"] = self.number
+        return out
+
+
 @dataclass(frozen=True, slots=True)
 class ReceiptPayload:
     """A verification receipt signed by the registry (PRODUCT §4, POST /api/v1/verifications).
@@ -835,6 +887,8 @@ class ReceiptPayload:
     #: The transparency-log checkpoint the verdicts were read from:
     #: ``{"origin", "size", "root"}`` (PRODUCT §3); absent in older receipts.
     log: dict[str, Any] | None = None
+    #: The tender the check was for (``{"name"?, "number"?}``); absent when none was given.
+    tender: TenderRef | None = None
 
     @classmethod
     def from_json(cls, obj: Any) -> ReceiptPayload:
@@ -846,13 +900,20 @@ class ReceiptPayload:
                 unreadable instants, or an issuer other than the registry.
         """
         problems = Problems()
-        payload = read_object(obj, "", problems, required=_RECEIPT_MEMBERS, optional=("log",))
+        payload = read_object(
+            obj, "", problems, required=_RECEIPT_MEMBERS, optional=("log", "tender")
+        )
         if payload is None:
             problems.raise_if_any()
             raise AssertionError  # pragma: no cover
         check_constant(payload, "type", cls.TYPE, problems)
         check_constant(payload, "v", cls.VERSION, problems)
         log = payload.get("log")
+        tender = (
+            TenderRef.read(payload["tender"], "tender", problems, strict=True)
+            if "tender" in payload
+            else None
+        )
         if "log" in payload:
             members = read_object(log, "log", problems, required=("origin", "size", "root"))
             if members is not None and not (
@@ -893,6 +954,7 @@ class ReceiptPayload:
             signed_at=signed_at,
             issuer=issuer,
             log=dict(log) if isinstance(log, dict) else None,
+            tender=tender,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -909,6 +971,8 @@ class ReceiptPayload:
         }
         if self.log is not None:
             out["log"] = self.log
+        if self.tender is not None:
+            out["tender"] = self.tender.to_json()
         return out
 
 

@@ -24,7 +24,7 @@ certificate, so that the most serious problem wins:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final, TypeVar
@@ -67,6 +67,7 @@ FUTURE_SIGNED_AT_TOLERANCE: Final = timedelta(minutes=5)
 
 __all__ = [
     "FUTURE_SIGNED_AT_TOLERANCE",
+    "REASON_CODES",
     "SignedInput",
     "Verdict",
     "VerdictStatus",
@@ -122,6 +123,12 @@ class Verdict:
     reason: str
     meets_min_level: bool | None = None
     status_at: StatusAt | None = None
+    #: What ``reason`` says, as data a page renders in its own language:
+    #: ``reason_code`` names the sentence (`REASON_CODES`), ``reason_params``
+    #: its values (instants in RFC 3339, levels and statuses by name, the
+    #: body's own reason text as written). ``reason`` stays for API clients.
+    reason_code: str = "unspecified"
+    reason_params: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_valid(self) -> bool:
@@ -144,10 +151,34 @@ class Verdict:
             "warnings": list(self.warnings),
             "certificate": None if self.certificate is None else self.certificate.to_json(),
             "reason": self.reason,
+            "reason_code": self.reason_code,
+            "reason_params": dict(self.reason_params),
         }
         if self.meets_min_level is not None:
             out["meets_min_level"] = self.meets_min_level
         return out
+
+
+#: Every ``reason_code`` a verdict may carry, with the ``reason_params`` each has
+#: (besides ``min_level``/``level``, added to any code when a minimum level was asked).
+REASON_CODES: Final = {
+    "valid": ("at", "issuer"),
+    "valid_surveillance_overdue": ("at", "issuer", "due", "months", "after"),
+    "suspended_since": ("since", "reason"),
+    "revoked_at": ("at", "reason"),
+    "withdrawn_at": ("at", "reason"),
+    "expired_at": ("at", "valid_until"),
+    "not_valid_before": ("valid_from",),
+    "not_found": ("number",),
+    "not_found_uscc": ("uscc",),
+    "signature_invalid": ("detail",),
+    "malformed": ("detail",),
+    "no_revision": (),
+    "valid_status_event": ("number", "revision", "status", "effective_at", "issuer"),
+    "valid_receipt": ("results", "as_of", "signed_at"),
+    "not_a_receipt": ("typ",),
+    "unspecified": (),
+}
 
 
 class _SignatureProblem(Exception):
@@ -234,6 +265,8 @@ def _failure(
     signature_valid: bool,
     kid: str | None = None,
     issuer: str | None = None,
+    code: str,
+    params: dict[str, Any] | None = None,
 ) -> Verdict:
     return Verdict(
         status=status,
@@ -245,8 +278,18 @@ def _failure(
         warnings=(),
         certificate=None,
         reason=reason,
+        reason_code=code,
+        reason_params=_with_min_level(params or {}, None, min_level),
         **_base(number=number, at=at, now=now, min_level=min_level),
     )
+
+
+def _with_min_level(
+    params: dict[str, Any], level: StarLevel | None, min_level: StarLevel | None
+) -> dict[str, Any]:
+    if min_level is None:
+        return params
+    return {**params, "min_level": min_level.value, "level": None if level is None else level.value}
 
 
 def not_found_verdict(
@@ -267,6 +310,8 @@ def not_found_verdict(
         now=now,
         min_level=min_level,
         signature_valid=False,
+        code="not_found",
+        params={"number": number},
     )
 
 
@@ -278,8 +323,13 @@ def failed_verdict(
     at: datetime,
     now: datetime,
     min_level: StarLevel | None = None,
+    code: str | None = None,
+    params: dict[str, Any] | None = None,
 ) -> Verdict:
     """A verdict reached without a trustworthy certificate (nothing signed to show).
+
+    ``code`` and ``params`` are the reason as data (`REASON_CODES`); by default
+    the status's own code with ``reason`` as its ``detail``.
 
     For callers that decide a failure themselves: a registry that finds its
     stored copies disagree with the signatures (`signature_invalid`), or a
@@ -291,37 +341,64 @@ def failed_verdict(
     require_aware(at, "at")
     require_aware(now, "now")
     return _failure(
-        status, reason, number=number, at=at, now=now, min_level=min_level, signature_valid=False
+        status,
+        reason,
+        number=number,
+        at=at,
+        now=now,
+        min_level=min_level,
+        signature_valid=False,
+        code=code or status.value,
+        params={"detail": reason} if params is None else params,
     )
 
 
-def _fold_reason(state: StatusAt) -> str:
+def _fold_reason(state: StatusAt) -> tuple[str, str, dict[str, Any]]:
+    """The fold's reason: the English sentence, its code and its parameters."""
     rev = state.revision
     event = state.last_event
     because = f": {event.reason}" if event is not None and event.reason else ""
+    said = event.reason if event is not None and event.reason else None
     status = state.status
     if status is CertificateStatus.VALID:
-        text = f"valid at {format_instant(state.at)}, signed by {rev.issuer.code}"
+        params: dict[str, Any] = {"at": format_instant(state.at), "issuer": rev.issuer.code}
+        text = f"valid at {params['at']}, signed by {rev.issuer.code}"
         if SURVEILLANCE_OVERDUE in state.warnings:
             after = "the last surveillance" if state.last_surveillance else "valid_from"
             months = rev.scheme.surveillance_overdue_months
-            text += (
-                f"; surveillance overdue since {format_instant(state.surveillance_due)} "
-                f"({months} months after {after})"
-            )
-        return text
+            due = format_instant(state.surveillance_due)
+            text += f"; surveillance overdue since {due} ({months} months after {after})"
+            params |= {
+                "due": due,
+                "months": months,
+                "after": "surveillance" if state.last_surveillance else "valid_from",
+            }
+            return text, "valid_surveillance_overdue", params
+        return text, "valid", params
+    since = format_instant(state.since)
     if status is CertificateStatus.SUSPENDED:
-        return f"suspended since {format_instant(state.since)}{because}"
-    if status is CertificateStatus.REVOKED:
-        return f"revoked at {format_instant(state.since)}{because}"
-    if status is CertificateStatus.WITHDRAWN:
-        return f"withdrawn at {format_instant(state.since)}{because}"
-    if status is CertificateStatus.EXPIRED:
         return (
-            f"expired at {format_instant(end_of_validity(rev.valid_until))} "
-            f"(valid until {rev.valid_until.isoformat()} inclusive, China Standard Time)"
+            f"suspended since {since}{because}",
+            "suspended_since",
+            {"since": since, "reason": said},
         )
-    return f"not valid before {rev.valid_from.isoformat()} (00:00 +08:00)"
+    if status is CertificateStatus.REVOKED:
+        return f"revoked at {since}{because}", "revoked_at", {"at": since, "reason": said}
+    if status is CertificateStatus.WITHDRAWN:
+        return f"withdrawn at {since}{because}", "withdrawn_at", {"at": since, "reason": said}
+    if status is CertificateStatus.EXPIRED:
+        end = format_instant(end_of_validity(rev.valid_until))
+        return (
+            f"expired at {end} "
+            f"(valid until {rev.valid_until.isoformat()} inclusive, China Standard Time)",
+            "expired_at",
+            {"at": end, "valid_until": rev.valid_until.isoformat()},
+        )
+    return (
+        f"not valid before {rev.valid_from.isoformat()} (00:00 +08:00)",
+        "not_valid_before",
+        {"valid_from": rev.valid_from.isoformat()},
+    )
 
 
 def _min_level_outcome(
@@ -373,6 +450,7 @@ def certificate_verdict(
             VerdictStatus.MALFORMED,
             "the certificate has no signed revision",
             signature_valid=False,
+            code="no_revision",
             **failure,
         )
 
@@ -414,6 +492,8 @@ def certificate_verdict(
             VerdictStatus.SIGNATURE_INVALID,
             f"signature invalid: {e}",
             signature_valid=False,
+            code="signature_invalid",
+            params={"detail": str(e)},
             **failure,
         )
 
@@ -454,7 +534,12 @@ def certificate_verdict(
             raise _RuleProblem(str(e)) from e
     except _RuleProblem as e:
         return _failure(
-            VerdictStatus.MALFORMED, f"malformed: {e}", signature_valid=True, **malformed
+            VerdictStatus.MALFORMED,
+            f"malformed: {e}",
+            signature_valid=True,
+            code="malformed",
+            params={"detail": str(e)},
+            **malformed,
         )
 
     # Phase 3: the fold.
@@ -462,6 +547,7 @@ def certificate_verdict(
     kid = next(o.kid for p, o in payloads if p is in_force)
     status = VerdictStatus(state.status.value)
     meets, min_reason = _min_level_outcome(status, in_force.level, min_level)
+    fold_text, code, params = _fold_reason(state)
     return Verdict(
         number=in_force.number,
         status=status,
@@ -474,9 +560,11 @@ def certificate_verdict(
         level=in_force.level,
         warnings=state.warnings,
         certificate=in_force,
-        reason=_fold_reason(state) + min_reason,
+        reason=fold_text + min_reason,
         meets_min_level=meets,
         status_at=state,
+        reason_code=code,
+        reason_params=_with_min_level(params, in_force.level, min_level),
     )
 
 
@@ -534,6 +622,8 @@ def document_verdict(
             VerdictStatus.SIGNATURE_INVALID,
             f"signature invalid: {e}",
             signature_valid=False,
+            code="signature_invalid",
+            params={"detail": str(e)},
             **failure,
         )
     if typ == CERTIFICATE_TYP:
@@ -553,10 +643,19 @@ def document_verdict(
             VerdictStatus.SIGNATURE_INVALID,
             f"signature invalid: {e}",
             signature_valid=False,
+            code="signature_invalid",
+            params={"detail": str(e)},
             **failure,
         )
     except _RuleProblem as e:
-        return _failure(VerdictStatus.MALFORMED, f"malformed: {e}", signature_valid=True, **failure)
+        return _failure(
+            VerdictStatus.MALFORMED,
+            f"malformed: {e}",
+            signature_valid=True,
+            code="malformed",
+            params={"detail": str(e)},
+            **failure,
+        )
     doc = opened
     issuer = _str_or_none(_issuer_code(doc.payload))
     number: str | None = None
@@ -570,6 +669,14 @@ def document_verdict(
                 f"{event.issuer.code}"
             )
             number, revision = event.number, event.revision
+            code = "valid_status_event"
+            params: dict[str, Any] = {
+                "number": event.number,
+                "revision": event.revision,
+                "status": event.status.value,
+                "effective_at": format_instant(event.effective_at),
+                "issuer": event.issuer.code,
+            }
         elif typ == RECEIPT_TYP:
             receipt = _read(ReceiptPayload.from_json, opened, label)
             reason = (
@@ -577,6 +684,12 @@ def document_verdict(
                 f"{format_instant(receipt.as_of)}, signed by the registry at "
                 f"{format_instant(receipt.signed_at)}"
             )
+            code = "valid_receipt"
+            params = {
+                "results": len(receipt.results),
+                "as_of": format_instant(receipt.as_of),
+                "signed_at": format_instant(receipt.signed_at),
+            }
         else:
             raise _RuleProblem(f"unknown document type (typ {typ!r}); expected {', '.join(_WHAT)}")
     except _RuleProblem as e:
@@ -586,6 +699,8 @@ def document_verdict(
             signature_valid=True,
             kid=doc.kid,
             issuer=issuer,
+            code="malformed",
+            params={"detail": str(e)},
             **failure,
         )
     meets: bool | None = None
@@ -606,4 +721,6 @@ def document_verdict(
         certificate=None,
         reason=reason,
         meets_min_level=meets,
+        reason_code=code,
+        reason_params=_with_min_level(params, None, min_level),
     )

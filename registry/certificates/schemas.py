@@ -196,5 +196,11 @@ class Verdict(Struct, forbid_unknown_fields=True):
     level: StarLevel | None
     warnings: list[str]
     certificate: CertificatePayload | None
-    reason: Annotated[str, Meta(description="a sentence for people")]
+    reason: Annotated[str, Meta(description="a sentence for people (English)")]
+    reason_code: Annotated[
+        str, Meta(description="what reason says, for rendering in any language (docs/tender.md)")
+    ]
+    reason_params: Annotated[
+        dict[str, Any], Meta(description="the values of reason_code: instants, names, texts")
+    ]
     meets_min_level: bool | UnsetType = UNSET

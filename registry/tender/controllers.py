@@ -38,7 +38,7 @@ from litestar.response import Template
 
 from registry.bodies.services import HostedKeyVault
 from registry.csv_input import decode_csv
-from registry.dependencies import parse_at, parse_min_level, utc_now
+from registry.dependencies import parse_min_level, utc_now
 from registry.errors import (
     FieldError,
     InvalidInputError,
@@ -46,36 +46,63 @@ from registry.errors import (
     PayloadTooLargeError,
     problem_responses,
 )
+from registry.i18n import current_language
 from registry.marks.render import build_qr
 from registry.metrics import count_verdicts
 from registry.settings import Settings
 from registry.tender import services
+from registry.tender.deadline import parse_deadline
+from registry.tender.reasons import instant_text, reason_text
 from registry.tender.schemas import VerificationAnswer, VerificationRequest
 from registry.tender.services import MAX_ITEMS, ReceiptCheck, SignedReceipt
 from registry.verification.services import VerificationService
 from registry.words import star_level, status_words
-from signing.errors import MalformedError
+from signing.documents import TenderRef
+from signing.errors import InvalidPayloadError, MalformedError
+from signing.fields import Problems
 from signing.instants import CST, parse_instant
 from signing.scheme import StarLevel
 
-#: Status words for the CSV download, in both languages (it goes into an evaluation file).
-CSV_HEADER: Final = (
-    "查询项 Item",
-    "类型 Kind",
-    "证书编号 Certificate number",
-    "持证组织 Holder",
-    "统一社会信用代码 USCC",
-    "星级 Level",
-    "状态 Status",
-    "满足最低星级 Meets minimum level",
-    "有效期自 Valid from",
-    "有效期至 Valid until",
-    "认证机构 Body",
-    "说明 Reason",
-    "核验时点 As of",
-    "核验时间 Checked at",
-    "回执 Receipt",
-)
+#: The CSV download's columns, in each page language (it goes into an evaluation
+#: file in one language: PRODUCT §4).
+CSV_HEADERS: Final = {
+    "zh-CN": (
+        "查询项",
+        "类型",
+        "证书编号",
+        "持证组织",
+        "统一社会信用代码",
+        "星级",
+        "截止时点状态",
+        "当前状态",
+        "满足最低星级",
+        "有效期自",
+        "有效期至",
+        "认证机构",
+        "说明",
+        "核验时点",
+        "核验时间",
+        "回执",
+    ),
+    "en": (
+        "Item",
+        "Kind",
+        "Certificate number",
+        "Holder",
+        "USCC",
+        "Level",
+        "Status at the deadline",
+        "Status now",
+        "Meets minimum level",
+        "Valid from",
+        "Valid until",
+        "Body",
+        "Reason",
+        "As of",
+        "Checked at",
+        "Receipt",
+    ),
+}
 
 
 # --- the API -----------------------------------------------------------------------------
@@ -98,20 +125,40 @@ class _Problems:
 
 
 def _instant_param(value: object, name: str, now: datetime, problems: _Problems) -> Any:
-    """``as_of``: RFC 3339 or a bare date (00:00 CST), default now; whole seconds."""
+    """``as_of``: a deadline as people type it (`parse_deadline`), default now; whole seconds."""
     if value is not None and not isinstance(value, str):
         problems.add(
             InvalidInputError(
                 f"{name} must be a string",
-                errors=[FieldError(name, "an RFC 3339 instant or a YYYY-MM-DD date (a string)")],
+                errors=[FieldError(name, "a date or an instant, e.g. 2026-10-01 09:30 (a string)")],
             )
         )
         return None
     try:
-        return parse_at(value, field=name, now=now).replace(microsecond=0)
+        return parse_deadline(value, field=name, now=now)
     except InvalidInputError as e:
         problems.add(e)
         return None
+
+
+def tender_param(name: object, number: object, problems: _Problems) -> TenderRef | None:
+    """The tender's name and number (form fields ``tender_name``, ``tender_number``):
+    trimmed, at most 200 characters each, under the text rules of signed payloads."""
+    found = Problems()
+    tender = TenderRef.read({"name": name, "number": number}, "tender", found, strict=False)
+    try:
+        found.raise_if_any()
+    except InvalidPayloadError as e:
+        problems.add(
+            InvalidInputError(
+                f"the tender's name or number cannot be signed: {e}",
+                errors=[
+                    FieldError(p.field.replace("tender.", "tender_"), p.message) for p in e.problems
+                ],
+            )
+        )
+        return None
+    return tender
 
 
 def _min_level_param(value: object, problems: _Problems) -> StarLevel | None:
@@ -166,6 +213,11 @@ class VerificationController(Controller):
         problems = _Problems()
         as_of = _instant_param(data.as_of, "as_of", now, problems)
         min_level = _min_level_param(data.min_level, problems)
+        tender = (
+            None
+            if data.tender is None
+            else tender_param(data.tender.name, data.tender.number, problems)
+        )
         items_request: services.ItemsRequest | None = None
         try:
             items_request = services.parse_items_request(data.items)
@@ -194,6 +246,7 @@ class VerificationController(Controller):
             now=now,
             vault=vault,
             log_origin=settings.log_origin,
+            tender=tender,
         )
         if data.keep:
             # RATE LIMIT (issue 11): storing is the costly part; `keep` is limited
@@ -257,7 +310,13 @@ def receipt_qr(url: str) -> QrSymbol:
 
 
 def _page_helpers() -> dict[str, Any]:
-    return {"cst": _cst, "levels": list(StarLevel), "max_items": MAX_ITEMS}
+    return {
+        "cst": _cst,
+        "levels": list(StarLevel),
+        "max_items": MAX_ITEMS,
+        "reason_text": reason_text,
+        "instant_text": instant_text,
+    }
 
 
 def _receipt_context(
@@ -284,6 +343,9 @@ def _receipt_context(
         "min_level": star_level(request.get("min_level")),
         "rid": rid,
         "check_url": None if rid is None else receipt_url(settings, rid),
+        "tender": payload.get("tender") if isinstance(payload.get("tender"), dict) else None,
+        "operator_name": settings.operator_name,
+        "status_now_shown": any("status_now" in v for v in verdicts),
     }
 
 
@@ -292,12 +354,16 @@ def _form_context(
     items_text: str = "",
     as_of: str = "",
     min_level: str = "",
+    tender_name: str = "",
+    tender_number: str = "",
     problem: InvalidInputError | None = None,
 ) -> dict[str, Any]:
     return {
         **_page_helpers(),
         "items_text": items_text,
         "as_of": as_of,
+        "tender_name": tender_name,
+        "tender_number": tender_number,
         "min_level_value": min_level,
         "problem": problem,
     }
@@ -351,16 +417,25 @@ class TenderPages(Controller):
         items_text = _text_field(form, "items")
         as_of_text = _text_field(form, "as_of").strip()
         min_level_text = _text_field(form, "min_level").strip()
+        tender_name = _text_field(form, "tender_name")
+        tender_number = _text_field(form, "tender_number")
         upload = await _file_field(form, "file")
         # "Keep a shareable link": only then is the receipt stored (PRODUCT §4).
         keep_link = _text_field(form, "keep") in ("on", "1", "yes", "true")
-        keep = _form_context(items_text=items_text, as_of=as_of_text, min_level=min_level_text)
+        keep = _form_context(
+            items_text=items_text,
+            as_of=as_of_text,
+            min_level=min_level_text,
+            tender_name=tender_name,
+            tender_number=tender_number,
+        )
         keep["keep_link"] = keep_link
         now = utc_now().replace(microsecond=0)
         try:
             problems = _Problems()
             as_of = _instant_param(as_of_text or None, "as_of", now, problems)
             min_level = _min_level_param(min_level_text or None, problems)
+            tender = tender_param(tender_name, tender_number, problems)
             problems.raise_if_any()
             rows = services.read_rows(items_text, source="paste")
             if upload is not None:
@@ -398,6 +473,7 @@ class TenderPages(Controller):
                 now=now,
                 vault=vault,
                 log_origin=settings.log_origin,
+                tender=tender,
             )
         except InvalidInputError as e:  # a receipt too large for one JWS: split the list
             return Template("tender/verify.html", context={**keep, "problem": e}, status_code=422)
@@ -607,33 +683,42 @@ def _write_row(writer: Any, cells: Sequence[object]) -> None:
 
 
 def _status_cell(value: object) -> str:
-    words = status_words(value)
-    return f"{words.zh} {words.en.lower()}"
+    return status_words(value).word(current_language())
 
 
 def _level_cell(value: object) -> str:
     level = star_level(value)
-    return "" if level is None else f"{level.zh} {level.value}"
+    if level is None:
+        return ""
+    return level.en if current_language() == "en" else level.zh
 
 
 def _meets_cell(value: object) -> str:
     if value is None:
         return ""
-    return "是 yes" if value else "否 no"
+    english = current_language() == "en"
+    if value:
+        return "yes" if english else "是"
+    return "no" if english else "否"
 
 
 def results_csv_bytes(payload: Mapping[str, Any], *, rid: str) -> bytes:
     """The results of a receipt as CSV for Excel: UTF-8 with a BOM (so Excel
     reads it as UTF-8), CRLF line ends, one row per verdict, then one per
-    skipped row with its line number; headers and words in Chinese and English.
+    skipped row with its line number; in the page's language (``?lang=en``),
+    reasons included (`registry.tender.reasons`).
     """
+    english = current_language() == "en"
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_HEADER)
+    writer.writerow(CSV_HEADERS["en" if english else "zh-CN"])
     as_of, checked_at = _cst(payload.get("as_of")), _cst(payload.get("checked_at"))
     results = payload.get("results")
     for result in results if isinstance(results, list) else []:
-        kind = "统一社会信用代码 USCC" if result.get("kind") == "uscc" else "证书编号 number"
+        if result.get("kind") == "uscc":
+            kind = "USCC" if english else "统一社会信用代码"
+        else:
+            kind = "certificate number" if english else "证书编号"
         for verdict in result.get("verdicts") or []:
             holder = verdict.get("holder") or {}
             signature = verdict.get("signature") or {}
@@ -647,11 +732,12 @@ def results_csv_bytes(payload: Mapping[str, Any], *, rid: str) -> bytes:
                     holder.get("uscc", ""),
                     _level_cell(verdict.get("level")),
                     _status_cell(verdict.get("status")),
+                    _status_cell(verdict.get("status_now", verdict.get("status"))),
                     _meets_cell(verdict.get("meets_min_level")),
                     verdict.get("valid_from", ""),
                     verdict.get("valid_until", ""),
                     _text_cell(signature.get("issuer")),
-                    _text_cell(verdict.get("reason")),
+                    _text_cell(reason_text(verdict)),
                     as_of,
                     checked_at,
                     rid,
@@ -660,12 +746,17 @@ def results_csv_bytes(payload: Mapping[str, Any], *, rid: str) -> bytes:
     request = payload.get("request")
     skipped = request.get("skipped") if isinstance(request, dict) else None
     for row in skipped if isinstance(skipped, list) else []:
-        source = "粘贴 pasted" if row.get("source") == "paste" else "文件 file"
+        if english:
+            source = "pasted" if row.get("source") == "paste" else "file"
+            where = f"{source} line {row.get('line')}: neither a certificate number nor a USCC"
+        else:
+            source = "粘贴" if row.get("source") == "paste" else "文件"
+            where = f"{source}第 {row.get('line')} 行：既不是证书编号，也不是统一社会信用代码"
         _write_row(
             writer,
             (
                 _text_cell(row.get("text")),
-                "已跳过 skipped",
+                "skipped" if english else "已跳过",
                 "",
                 "",
                 "",
@@ -675,7 +766,8 @@ def results_csv_bytes(payload: Mapping[str, Any], *, rid: str) -> bytes:
                 "",
                 "",
                 "",
-                _text_cell(f"{source} line {row.get('line')}: {row.get('reason')}"),
+                "",
+                _text_cell(where),
                 as_of,
                 checked_at,
                 rid,

@@ -10,6 +10,17 @@ from registry.certificates.schemas import Verdict
 from registry.tender.services import MAX_ITEMS, ItemKind
 
 
+class Tender(Struct, forbid_unknown_fields=True):
+    """The tender a check is for, signed into the receipt (docs/tender.md)."""
+
+    name: Annotated[str | None, Meta(description="the tender's name, at most 200 characters")] = (
+        None
+    )
+    number: Annotated[
+        str | None, Meta(description="the tender's number, at most 200 characters")
+    ] = None
+
+
 class VerificationRequest(Struct, forbid_unknown_fields=True):
     """Certificate numbers and USCCs to check as of one instant; any other member is refused."""
 
@@ -21,7 +32,11 @@ class VerificationRequest(Struct, forbid_unknown_fields=True):
         ),
     ]
     as_of: Annotated[
-        str | None, Meta(description="RFC 3339 or YYYY-MM-DD (00:00 CST); default now")
+        str | None,
+        Meta(
+            description="the deadline: RFC 3339, YYYY-MM-DD, 2026-10-01 09:30, 2026/10/01 or "
+            "2026年10月1日 (China Standard Time when no offset); default now"
+        ),
     ] = None
     min_level: Annotated[
         str | None,
@@ -34,6 +49,9 @@ class VerificationRequest(Struct, forbid_unknown_fields=True):
             "by default it is returned, not kept"
         ),
     ] = False
+    tender: Annotated[
+        Tender | None, Meta(description="the tender's name and number, signed into the receipt")
+    ] = None
 
 
 class ItemResult(Struct, forbid_unknown_fields=True):

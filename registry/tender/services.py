@@ -33,7 +33,7 @@ from registry.errors import FieldError, InvalidInputError, NotFoundError
 from registry.log.services import latest_checkpoint
 from registry.tender.tables import VerificationReceipt
 from registry.verification.services import VerificationService
-from signing.documents import ReceiptPayload
+from signing.documents import ReceiptPayload, TenderRef
 from signing.errors import MalformedError
 from signing.identifiers import (
     Uscc,
@@ -354,6 +354,10 @@ class ItemResult:
     item: Item
     verdicts: tuple[Verdict, ...]
     min_level: StarLevel | None = None
+    #: The status of each verdict's certificate at ``checked_at`` (same order as
+    #: ``verdicts``): a bidder revoked after the deadline reads valid at the
+    #: deadline and revoked now. Empty when the check was as of now.
+    statuses_now: tuple[VerdictStatus, ...] = ()
 
     @property
     def meets_min_level(self) -> bool | None:
@@ -377,8 +381,13 @@ class ItemResult:
         return self._envelope([v.to_json() for v in self.verdicts])
 
     def to_receipt_json(self) -> dict[str, Any]:
-        """The same, each verdict in its receipt form (`receipt_verdict`)."""
-        return self._envelope([receipt_verdict(v) for v in self.verdicts])
+        """The same, each verdict in its receipt form (`receipt_verdict`), with
+        ``status_now`` (the status at ``checked_at``) when it was asked as of another instant.
+        """
+        out = [receipt_verdict(v) for v in self.verdicts]
+        for verdict, status_now in zip(out, self.statuses_now, strict=False):
+            verdict["status_now"] = status_now.value
+        return self._envelope(out)
 
 
 def receipt_verdict(verdict: Verdict) -> dict[str, Any]:
@@ -398,6 +407,8 @@ def receipt_verdict(verdict: Verdict) -> dict[str, Any]:
         "level": None if verdict.level is None else verdict.level.value,
         "warnings": list(verdict.warnings),
         "reason": verdict.reason,
+        "reason_code": verdict.reason_code,
+        "reason_params": dict(verdict.reason_params),
     }
     certificate = verdict.certificate
     if certificate is not None:
@@ -419,6 +430,8 @@ def _no_certificate_for(
         at=at,
         now=now,
         min_level=min_level,
+        code="not_found_uscc",
+        params={"uscc": uscc},
     )
 
 
@@ -441,6 +454,9 @@ async def verify_items(
     when asked for by number). A number nobody issued gets the ``not_found``
     verdict; so does a USCC without certificates. A USCC's certificates are
     listed by number.
+
+    When ``at`` is not ``now``, the same certificates are judged at ``now`` too
+    (a second read), and each result carries the status now.
     """
     # Every item may be a certificate number, a USCC-shaped one included (classify_item).
     readings = await read_path.readings(
@@ -451,6 +467,15 @@ async def verify_items(
         min_level=min_level,
     )
     by_number = {r.number: r.verdict for r in readings}
+    now_by_number: dict[str | None, VerdictStatus] = {}
+    if at != now:
+        later = await read_path.readings(
+            numbers={i.value for i in items},
+            usccs={i.value for i in items if i.kind is ItemKind.USCC},
+            at=now,
+            now=now,
+        )
+        now_by_number = {r.number: r.verdict.status for r in later}
     by_uscc: dict[str, list[Verdict]] = {}
     for reading in readings:
         # The signed USCC when the documents verify; when they do not, the copy
@@ -473,14 +498,24 @@ async def verify_items(
             problem = uscc_problem(item.value)
             if problem is not None:
                 missing = replace(
-                    missing, reason=f"{missing.reason}; read as a USCC, it is wrong: {problem}"
+                    missing,
+                    reason=f"{missing.reason}; read as a USCC, it is wrong: {problem}",
+                    reason_params={**missing.reason_params, "uscc_problem": problem},
                 )
             verdicts = [missing]
         else:
             verdicts = by_uscc.get(item.value) or [
                 _no_certificate_for(item.value, at=at, now=now, min_level=min_level)
             ]
-        results.append(ItemResult(item=item, verdicts=tuple(verdicts), min_level=min_level))
+        statuses_now: tuple[VerdictStatus, ...] = ()
+        if at != now:
+            # A number nobody holds is as unknown now as at the deadline.
+            statuses_now = tuple(now_by_number.get(v.number, v.status) for v in verdicts)
+        results.append(
+            ItemResult(
+                item=item, verdicts=tuple(verdicts), min_level=min_level, statuses_now=statuses_now
+            )
+        )
     return results
 
 
@@ -510,6 +545,7 @@ async def sign_receipt(
     now: datetime,
     vault: HostedKeyVault,
     log_origin: str,
+    tender: TenderRef | None = None,
 ) -> SignedReceipt:
     """Sign a receipt for ``results`` with the registry's key; it is not stored.
 
@@ -519,7 +555,8 @@ async def sign_receipt(
     ``signed_at``; instants are whole seconds (`signing.instants`). The
     receipt names the transparency-log checkpoint of the registry as the
     verdicts were read (``log``: origin, size, root; PRODUCT §3), so a holder
-    can later prove what the registry held then.
+    can later prove what the registry held then. ``tender``, when given, is
+    signed with it: the tender's name and number, as the evaluator gave them.
 
     Raises:
         InvalidInputError: the receipt would be longer than a JWS may be
@@ -539,6 +576,7 @@ async def sign_receipt(
         checked_at=now,
         signed_at=now,
         log=checkpoint.summary(log_origin),
+        tender=tender,
     )
     token = sign_compact(payload.to_json(), key=key, typ=RECEIPT_TYP)
     if len(token) > MAX_RECEIPT_LENGTH:
@@ -639,6 +677,8 @@ def check_receipt_with(token: str, *, keys: KeySet, now: datetime) -> ReceiptChe
             verdict=replace(
                 verdict,
                 status=VerdictStatus.MALFORMED,
+                reason_code="not_a_receipt",
+                reason_params={"typ": typ},
                 reason=f"this is not a verification receipt (typ {typ!r}, expected "
                 f"{RECEIPT_TYP!r}); check certificates at /v/{{number}}",
                 certificate=None,

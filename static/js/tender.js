@@ -10,7 +10,10 @@
  *   over HTTPS, which WebCrypto requires);
  * - a receipt given in the URL fragment (/verify/receipt#<jws>: the fragment
  *   never reaches the server) is put into the form and checked;
- * - print buttons.
+ * - print buttons;
+ * - date and time pickers beside the deadline field (/verify): they fill the
+ *   text field `as_of` ("2026-10-01 09:30"), which is all the form sends, so a
+ *   plain POST without this file works the same.
  */
 (function () {
   "use strict";
@@ -25,6 +28,20 @@
     button.hidden = false;
     button.addEventListener("click", function () { window.print(); });
   });
+
+  var pickers = document.getElementById("as_of_pickers");
+  var asOf = document.getElementById("as_of");
+  if (pickers && asOf) {
+    var date = document.getElementById("as_of_date");
+    var time = document.getElementById("as_of_time");
+    pickers.hidden = false;
+    var fill = function () {
+      if (!date.value) { return; }
+      asOf.value = date.value + (time.value ? " " + time.value : "");
+    };
+    date.addEventListener("change", fill);
+    time.addEventListener("change", fill);
+  }
 
   var out = document.getElementById("browser-check");
   if (!out) { return; }

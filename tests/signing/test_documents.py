@@ -17,6 +17,7 @@ from signing.documents import (
     ReceiptPayload,
     Scope,
     StatusEventPayload,
+    TenderRef,
 )
 from signing.errors import InvalidPayloadError
 from signing.instants import CST
@@ -425,6 +426,14 @@ def test_receipt_round_trip() -> None:
     assert ReceiptPayload.from_json(payload).to_json() == payload
 
 
+def test_a_receipt_names_its_tender_in_the_signed_payload() -> None:
+    payload = {**receipt_json(), "tender": {"name": "青岛市政采购 2026", "number": "QD-2026-117"}}
+    receipt = ReceiptPayload.from_json(payload)
+    assert receipt.tender == TenderRef(name="青岛市政采购 2026", number="QD-2026-117")
+    assert receipt.to_json() == payload
+    assert "tender" not in receipt_json()
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -434,6 +443,13 @@ def test_receipt_round_trip() -> None:
         ({"as_of": "yesterday"}, "as_of"),
         ({"v": 2}, "v"),
         ({"extra": 1}, "extra"),
+        ({"tender": "X"}, "tender"),
+        ({"tender": {}}, "tender"),
+        ({"tender": {"name": "x" * 201}}, "tender.name"),
+        ({"tender": {"number": 7}}, "tender.number"),
+        ({"tender": {"name": "a\u202eb"}}, "tender.name"),
+        ({"tender": {"name": " padded"}}, "tender.name"),
+        ({"tender": {"name": "n", "budget": 1}}, "tender.budget"),
     ],
 )
 def test_receipt_problems(change: dict[str, Any], field: str) -> None:

@@ -18,6 +18,7 @@ from signing.scheme import StarLevel
 from signing.status import EventStatus as E
 from signing.verdict import (
     FUTURE_SIGNED_AT_TOLERANCE,
+    REASON_CODES,
     SignedInput,
     Verdict,
     VerdictStatus,
@@ -68,6 +69,8 @@ def test_a_valid_certificate(docs: Any, keyset: KeySet, body_key: PrivateKey) ->
         "warnings": [],
         "certificate": certificate.to_json(),
         "reason": "valid at 2026-03-01T00:00:00Z, signed by CQC",
+        "reason_code": "valid",
+        "reason_params": {"at": "2026-03-01T00:00:00Z", "issuer": "CQC"},
     }
     assert result.is_valid
     assert result.certificate == certificate
@@ -168,6 +171,8 @@ def test_not_found() -> None:
         "warnings": [],
         "certificate": None,
         "reason": "no certificate with number CQC-404 is registered",
+        "reason_code": "not_found",
+        "reason_params": {"number": "CQC-404", "min_level": "compliant", "level": None},
         "meets_min_level": False,
     }
 
@@ -522,3 +527,24 @@ def test_failed_verdict_trusts_nothing_and_meets_no_minimum() -> None:
         failed_verdict(
             VerdictStatus.NOT_FOUND, "x", number=None, at=now.replace(tzinfo=None), now=now
         )
+
+
+@pytest.mark.parametrize(
+    ("events", "code", "params"),
+    [
+        ([(E.REVOKED, (2026, 2, 1), "违规")], "revoked_at",
+         {"at": "2026-01-31T16:00:00Z", "reason": "违规"}),
+        ([(E.SUSPENDED, (2026, 2, 1), None)], "suspended_since",
+         {"since": "2026-01-31T16:00:00Z", "reason": None}),
+        ([(E.WITHDRAWN, (2026, 2, 1), "申请注销")], "withdrawn_at",
+         {"at": "2026-01-31T16:00:00Z", "reason": "申请注销"}),
+    ],
+)  # fmt: skip
+def test_the_reason_is_also_data_a_page_can_translate(
+    docs: Any, keyset: KeySet, events: list[Any], code: str, params: dict[str, Any]
+) -> None:
+    certificate = docs.certificate()
+    signed_events = [docs.sign(docs.event(k, cst(*day), reason=why)) for k, day, why in events]
+    result = verdict([docs.sign(certificate)], signed_events, keys=keyset)
+    assert (result.to_json()["reason_code"], result.to_json()["reason_params"]) == (code, params)
+    assert code in REASON_CODES

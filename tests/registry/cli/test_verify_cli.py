@@ -26,7 +26,7 @@ SIGNED_AT = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)
 NUMBER = "CQC-2026-ASS-0001"
 VERDICT_KEYS = {
     "number", "status", "signature", "as_of", "checked_at", "revision", "level", "warnings",
-    "certificate", "reason",
+    "certificate", "reason", "reason_code", "reason_params",
 }  # fmt: skip
 
 

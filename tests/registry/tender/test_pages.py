@@ -40,7 +40,24 @@ def receipt_id(page: str) -> str:
 
 def rows_by_item(page: str) -> list[tuple[str, str]]:
     """(item, status) of each row of the results table, in order."""
-    return re.findall(r'<tr class="row-\w+" data-item="([^"]+)" data-status="(\w+)"', page)
+    return re.findall(
+        r'<tr class="row-\w+(?: more)?" data-item="([^"]+)" data-status="(\w+)"', page
+    )
+
+
+#: Words of the English reason sentences (signing.verdict), none of which a Chinese
+#: page, CSV or receipt may show (issue 13).
+ENGLISH_REASON_WORDS = re.compile(
+    r"\b(valid at|signed by|revoked at|suspended since|withdrawn at|expired at|not valid before"
+    r"|no certificate|minimum level|surveillance|signature invalid|malformed|read as a USCC"
+    r"|line \d|pasted|skipped)\b",
+    re.I,
+)
+
+
+def assert_no_english_reason_words(text: str) -> None:
+    found = ENGLISH_REASON_WORDS.findall(text)
+    assert not found, found
 
 
 def section(page: str, element_id: str) -> str:
@@ -116,21 +133,22 @@ def test_pasted_lines_are_read_and_numbered(world: World) -> None:
 
 
 CSV_EXPECTED_HEADER = [
-    "查询项 Item",
-    "类型 Kind",
-    "证书编号 Certificate number",
-    "持证组织 Holder",
-    "统一社会信用代码 USCC",
-    "星级 Level",
-    "状态 Status",
-    "满足最低星级 Meets minimum level",
-    "有效期自 Valid from",
-    "有效期至 Valid until",
-    "认证机构 Body",
-    "说明 Reason",
-    "核验时点 As of",
-    "核验时间 Checked at",
-    "回执 Receipt",
+    "查询项",
+    "类型",
+    "证书编号",
+    "持证组织",
+    "统一社会信用代码",
+    "星级",
+    "截止时点状态",
+    "当前状态",
+    "满足最低星级",
+    "有效期自",
+    "有效期至",
+    "认证机构",
+    "说明",
+    "核验时点",
+    "核验时间",
+    "回执",
 ]
 
 
@@ -152,19 +170,25 @@ def test_the_results_download_is_csv_excel_opens_as_utf8(world: World) -> None:
     table = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
     assert table[0] == CSV_EXPECTED_HEADER
     by_number = {r[2]: r for r in table[1:] if r[2]}
-    assert by_number[REVOKED][6] == "撤销 revoked" and by_number[REVOKED][7] == "否 no"
-    assert by_number[FIVE_STAR][5] == "五星级 five_star" and by_number[FIVE_STAR][7] == "是 yes"
+    assert by_number[REVOKED][6] == "撤销" and by_number[REVOKED][8] == "否"
+    assert by_number[FIVE_STAR][5] == "五星级" and by_number[FIVE_STAR][8] == "是"
     assert by_number[FIVE_STAR][3] == "北京多星售后服务有限公司"
-    assert by_number[EXPIRED][6] == "已过期 expired"
+    assert by_number[EXPIRED][6] == "已过期"
     assert {r[0] for r in table[1:] if r[2] in (EXPIRED, FIVE_STAR, THREE_STAR)} == {
         world.multi_uscc
     }
     (missing,) = [r for r in table[1:] if r[0] == UNKNOWN]
-    assert missing[6] == "未找到 not found"
+    assert missing[6] == "未找到"
     # The skipped header row is in the file too, with its line number: nothing is left out.
-    (skipped,) = [r for r in table[1:] if r[1] == "已跳过 skipped"]
-    assert skipped[0] == "证书编号" and "line 1" in skipped[11]
-    assert all(r[14] == rid for r in table[1:])
+    (skipped,) = [r for r in table[1:] if r[1] == "已跳过"]
+    assert skipped[0] == "证书编号" and "第 1 行" in skipped[12]
+    assert all(r[15] == rid for r in table[1:])
+    # One language: the Chinese table says its reasons in Chinese.
+    assert_no_english_reason_words(download.content.decode("utf-8-sig"))
+    english = world.client.get(f"/verify/receipts/{rid}/results.csv?lang=en")
+    english_table = list(csv.reader(io.StringIO(english.content.decode("utf-8-sig"))))
+    assert english_table[0][6] == "Status at the deadline"
+    assert {r[2]: r for r in english_table[1:] if r[2]}[REVOKED][12].startswith("revoked at")
 
 
 def test_a_formula_in_a_holder_name_is_text_in_the_csv(world: World) -> None:
@@ -389,7 +413,7 @@ def test_every_cell_of_the_csv_is_neutralised(start: str) -> None:
     (row,) = list(csv.reader(io.StringIO(text)))[1:]
     for cell in row:
         assert not cell.startswith(("=", "+", "-", "@", "\t")), row
-    assert row[0] == "'" + formula and row[2] == "'" + formula and row[14] == "'" + formula
+    assert row[0] == "'" + formula and row[2] == "'" + formula and row[15] == "'" + formula
 
 
 def stored_receipts() -> int:

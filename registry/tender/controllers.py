@@ -249,8 +249,10 @@ class VerificationController(Controller):
             tender=tender,
         )
         if data.keep:
-            # RATE LIMIT (issue 11): storing is the costly part; `keep` is limited
-            # much more tightly than the check itself.
+            # Storing is the costly part: `keep` is limited much more tightly than
+            # the check itself (the `keep` group, registry/ratelimit.py); over the
+            # limit the answer is 429 and nothing is stored.
+            await request.app.state.rate_limiter.hit(request, "keep")
             await services.keep_receipt(receipt)
         signed = receipt.payload.to_json()
         return msgspec.convert(
@@ -478,7 +480,8 @@ class TenderPages(Controller):
         except InvalidInputError as e:  # a receipt too large for one JWS: split the list
             return Template("tender/verify.html", context={**keep, "problem": e}, status_code=422)
         if keep_link:
-            # RATE LIMIT (issue 11): storing a receipt is limited much more tightly.
+            # Storing a receipt is limited much more tightly (the `keep` group).
+            await request.app.state.rate_limiter.hit(request, "keep")
             await services.keep_receipt(signed)
         context = {
             **keep,

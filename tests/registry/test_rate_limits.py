@@ -205,3 +205,27 @@ def test_two_app_instances_share_one_limit_through_redis(
         assert refused.status_code == 429
         assert int(refused.headers["retry-after"]) >= 1
         assert one.get("/api/v1/certificates").status_code == 429
+
+
+def test_keeping_a_receipt_is_limited_and_a_refused_one_is_not_stored(
+    clean_db: Engine, settings: Settings
+) -> None:
+    from tests.factories import count_rows, make_body
+    from tests.registry.verification.conftest import issue
+
+    app = create_app(limited(settings, "keep=1/hour;bulk=100/minute"))
+    with TestClient(app=app, raise_server_exceptions=False) as client:
+        body = make_body(settings)
+        issue(client, body, "SMT-KEEP-0001")
+        request = {"items": ["SMT-KEEP-0001"], "keep": True}
+        first = client.post("/api/v1/verifications", json=request)
+        assert first.status_code == 200, first.text
+        assert first.json()["receipt_url"]
+        before = count_rows()["verification_receipt"]
+        refused = client.post("/api/v1/verifications", json={**request, "as_of": "2026-01-01"})
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) > 0
+        assert count_rows()["verification_receipt"] == before == 1
+        # Checking without keeping is still allowed.
+        plain = client.post("/api/v1/verifications", json={"items": ["SMT-KEEP-0001"]})
+        assert plain.status_code == 200

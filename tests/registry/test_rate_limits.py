@@ -213,7 +213,9 @@ def test_keeping_a_receipt_is_limited_and_a_refused_one_is_not_stored(
     from tests.factories import count_rows, make_body
     from tests.registry.verification.conftest import issue
 
-    app = create_app(limited(settings, "keep=1/hour;bulk=100/minute"))
+    # The suite's engine (no pool bound to one event loop), so that the factories
+    # and row counts can run beside the app on PostgreSQL too.
+    app = create_app(limited(settings, "keep=1/hour;bulk=100/minute"), engine=clean_db)
     with TestClient(app=app, raise_server_exceptions=False) as client:
         body = make_body(settings)
         issue(client, body, "SMT-KEEP-0001")

@@ -39,6 +39,7 @@ from registry.verification.controllers import (
     VerificationPageController,
     verification_lifespan,
 )
+from registry.verification.services import provide_read_path
 from registry.words import install_words
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -148,6 +149,7 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             "settings": Provide(provide_settings, sync_to_thread=False),
             "vault": Provide(provide_vault, sync_to_thread=False),
             "answers": Provide(provide_answers, sync_to_thread=False),
+            "read_path": Provide(provide_read_path, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         # Per client address and route group (registry/ratelimit.py); a guard runs

@@ -976,6 +976,11 @@ class ReceiptPayload:
         return out
 
 
+_KEY_MEMBERS: Final = ("type", "v", "kid", "body", "jwk", "not_before", "state", "signed_at")
+#: The states a key statement names (`signing.keys.KeyState`).
+KEY_STATES: Final = ("active", "retired", "compromised")
+
+
 @dataclass(frozen=True, slots=True)
 class KeyStatementPayload:
     """The registry's signed record of a body key (PRODUCT §3, a transparency-log leaf).
@@ -995,6 +1000,70 @@ class KeyStatementPayload:
     state: str
     compromised_at: datetime | None
     signed_at: datetime
+
+    @classmethod
+    def from_json(cls, obj: Any) -> KeyStatementPayload:
+        """Read a signed key statement payload (the one reader of key statements).
+
+        Raises:
+            InvalidPayloadError: every problem found (unknown or missing
+                members, wrong types, an unknown state, ``compromised_at``
+                missing with state compromised or given without it).
+        """
+        problems = Problems()
+        payload = read_object(
+            obj, "", problems, required=_KEY_MEMBERS, optional=("not_after", "compromised_at")
+        )
+        if payload is None:
+            problems.raise_if_any()
+            raise AssertionError  # pragma: no cover - problems is non-empty
+        check_constant(payload, "type", cls.TYPE, problems)
+        check_constant(payload, "v", cls.VERSION, problems)
+
+        def text(name: str) -> str | None:
+            if name not in payload:
+                return None
+            return read_string(payload[name], name, problems, strict=True, max_length=128)
+
+        def instant(name: str) -> datetime | None:
+            if name not in payload:
+                return None
+            return read_instant(payload[name], name, problems, strict=True)
+
+        kid, body, state = text("kid"), text("body"), text("state")
+        jwk = payload.get("jwk")
+        if "jwk" in payload and not isinstance(jwk, dict):
+            problems.add("jwk", f"must be an object, got {type_name(jwk)}")
+        if state is not None and state not in KEY_STATES:
+            problems.add("state", f"must be one of {', '.join(KEY_STATES)}; got {state!r}")
+        not_before, not_after = instant("not_before"), instant("not_after")
+        compromised_at, signed_at = instant("compromised_at"), instant("signed_at")
+        if state is not None and (state == "compromised") != ("compromised_at" in payload):
+            problems.add("compromised_at", "is required with state compromised and only with it")
+        problems.raise_if_any()
+        assert (
+            kid is not None
+            and body is not None
+            and isinstance(jwk, dict)
+            and not_before is not None
+            and state is not None
+            and signed_at is not None
+        )
+        return cls(
+            kid=kid,
+            body=body,
+            jwk=jwk,
+            not_before=not_before,
+            not_after=not_after,
+            state=state,
+            compromised_at=compromised_at,
+            signed_at=signed_at,
+        )
+
+    @property
+    def compromised(self) -> bool:
+        """True when the statement marks the key compromised."""
+        return self.compromised_at is not None
 
     def to_json(self) -> dict[str, Any]:
         """The payload as signed: optional members left out rather than null."""

@@ -147,6 +147,17 @@ class KeySet:
             ]
         }
 
+    def with_compromises(self, marks: Mapping[str, tuple[datetime, int]]) -> KeySet:
+        """This set with each key in ``marks`` compromised at ``(compromised_at, leaf index)``.
+
+        ``marks`` comes from the transparency log's key statements
+        (`signing.verdict.compromise_marks`); a kid not in this set is left out
+        (a document signed with it is unknown anyway).
+        """
+        return KeySet(
+            r.compromised_by(*marks[r.kid]) if r.kid in marks else r for r in self._records
+        )
+
     def get(self, kid: str) -> KeyRecord:
         """The record of key ``kid``.
 

@@ -14,7 +14,7 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -318,6 +318,10 @@ class KeyRecord:
     not_after: datetime | None = None
     state: KeyState = KeyState.ACTIVE
     compromised_at: datetime | None = None
+    #: The leaf index of the transparency log's key statement that marked the
+    #: key compromised, when known: a document logged after it does not count,
+    #: whatever ``signed_at`` it claims (PRODUCT §3).
+    compromise_index: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("not_before", "not_after", "compromised_at"):
@@ -331,25 +335,59 @@ class KeyRecord:
                 f"key {self.kid}: compromised_at is required with state 'compromised' "
                 "and only with it"
             )
+        if self.compromise_index is not None and (
+            self.compromised_at is None or self.compromise_index < 0
+        ):
+            raise InvalidKeyError(
+                f"key {self.kid}: compromise_index is a leaf index, given only with compromised_at"
+            )
+
+    def compromised_by(self, compromised_at: datetime, index: int) -> KeyRecord:
+        """This key as marked compromised by the log's key statement at leaf ``index``.
+
+        What the log says only ever takes trust away: the earlier of the two
+        ``compromised_at`` and the earlier of the two statement indexes hold.
+
+        Raises:
+            InvalidKeyError: a naive ``compromised_at`` or a negative index.
+        """
+        at = (
+            compromised_at
+            if self.compromised_at is None
+            else min(self.compromised_at, compromised_at)
+        )
+        first = index if self.compromise_index is None else min(self.compromise_index, index)
+        return replace(self, state=KeyState.COMPROMISED, compromised_at=at, compromise_index=first)
 
     @property
     def kid(self) -> str:
         """The RFC 7638 thumbprint of the public key."""
         return self.public_key.kid
 
-    def check_usable(self, signed_at: datetime, *, recorded_at: datetime | None = None) -> None:
+    def check_usable(
+        self,
+        signed_at: datetime,
+        *,
+        recorded_at: datetime | None = None,
+        log_index: int | None = None,
+    ) -> None:
         """Check that a signature made at ``signed_at`` with this key counts.
 
-        ``recorded_at`` is when the registry recorded the document, when known:
-        since a thief of a key can write any ``signed_at``, a compromised key's
-        documents recorded after ``compromised_at`` do not count either
-        (PRODUCT §3). A retired key still counts for documents signed inside
-        its window: retired means it signs no more.
+        Since a thief of a key can write any ``signed_at``, a compromised
+        key's documents also stop counting by when the registry took them
+        (PRODUCT §3): ``log_index`` is the document's leaf index in the
+        transparency log, when known, and a document logged after the key
+        statement that marked the key compromised (``compromise_index``) does
+        not count. ``recorded_at`` is when the registry recorded the document,
+        when known: one recorded after ``compromised_at`` does not count
+        either (a compromise dated back before its statement). A retired key
+        still counts for documents signed inside its window: retired means it
+        signs no more.
 
         Raises:
             KeyNotUsableError: ``signed_at`` outside [``not_before``, ``not_after``];
-                the key compromised at or before ``signed_at``; or compromised
-                before ``recorded_at``.
+                the key compromised at or before ``signed_at``; logged after
+                the compromise statement; or compromised before ``recorded_at``.
             ValueError: a naive datetime.
         """
         require_aware(signed_at, "signed_at")
@@ -370,6 +408,16 @@ class KeyRecord:
                 raise KeyNotUsableError(
                     f"key {self.kid} was compromised at {format_instant(self.compromised_at)}; "
                     f"a document signed at {format_instant(signed_at)} does not count"
+                )
+            if (
+                log_index is not None
+                and self.compromise_index is not None
+                and log_index > self.compromise_index
+            ):
+                raise KeyNotUsableError(
+                    f"key {self.kid} was marked compromised by log entry "
+                    f"{self.compromise_index}; a document logged after it (entry {log_index}) "
+                    "does not count"
                 )
             if recorded_at is not None and recorded_at > self.compromised_at:
                 raise KeyNotUsableError(

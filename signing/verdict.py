@@ -23,13 +23,18 @@ certificate, so that the most serious problem wins:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final, TypeVar
 
-from signing.documents import CertificatePayload, ReceiptPayload, StatusEventPayload
+from signing.documents import (
+    CertificatePayload,
+    KeyStatementPayload,
+    ReceiptPayload,
+    StatusEventPayload,
+)
 from signing.errors import (
     InvalidPayloadError,
     MalformedError,
@@ -41,6 +46,7 @@ from signing.instants import end_of_validity, format_instant, parse_instant, req
 from signing.jwks import KeySet
 from signing.jws import (
     CERTIFICATE_TYP,
+    KEY_TYP,
     RECEIPT_TYP,
     STATUS_TYP,
     CompactJWS,
@@ -72,6 +78,7 @@ __all__ = [
     "Verdict",
     "VerdictStatus",
     "certificate_verdict",
+    "compromise_marks",
     "document_verdict",
     "not_found_verdict",
 ]
@@ -93,10 +100,51 @@ class VerdictStatus(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SignedInput:
-    """A JWS as stored by the registry, with when it was recorded (None offline)."""
+    """A JWS as stored by the registry, with when it was recorded and its leaf
+    index in the transparency log (None when not known, e.g. a bare file offline)."""
 
     jws: str
     recorded_at: datetime | None = None
+    log_index: int | None = None
+
+
+def compromise_marks(
+    statements: Iterable[tuple[int, str]], *, registry_keys: KeySet, body: str | None = None
+) -> dict[str, tuple[datetime, int]]:
+    """Which keys the log's key statements mark compromised: kid to (compromised_at, index).
+
+    ``statements`` are ``(leaf index, JWS)`` of ``starmark-key+jws`` log
+    entries; each must verify under one of ``registry_keys`` (the registry's
+    own keys) and, when ``body`` is given, be about that body's key. The
+    first statement that marks a key compromised, and the earliest
+    ``compromised_at`` stated, hold: a later statement cannot undo a
+    compromise. Callers pass the result to `KeySet.with_compromises` and each
+    document's leaf index in `SignedInput.log_index`: a document logged after
+    its key's compromise statement does not count (PRODUCT §3).
+
+    Raises:
+        SigningError: a statement that does not verify or does not read
+            (callers then trust none of the body's keys).
+    """
+    marks: dict[str, tuple[datetime, int]] = {}
+    for index, token in statements:
+        opened = open_signed(token, keys=registry_keys, typ=KEY_TYP)
+        statement = KeyStatementPayload.from_json(opened.payload)
+        if body is not None and statement.body != body:
+            raise MalformedError(
+                f"log entry {index}: a key statement about {statement.body}, not {body}"
+            )
+        if statement.compromised_at is None:
+            continue
+        earlier = marks.get(statement.kid)
+        if earlier is None:
+            marks[statement.kid] = (statement.compromised_at, index)
+        else:
+            marks[statement.kid] = (
+                min(earlier[0], statement.compromised_at),
+                min(earlier[1], index),
+            )
+    return marks
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +274,7 @@ def _open(
             f"({format_instant(now)}, tolerance {_minutes(FUTURE_SIGNED_AT_TOLERANCE)})"
         )
     try:
-        doc.key.check_usable(signed_at, recorded_at=item.recorded_at)
+        doc.key.check_usable(signed_at, recorded_at=item.recorded_at, log_index=item.log_index)
     except UnverifiedSignatureError as e:
         raise _SignatureProblem(f"{label}: {e}") from e
     code = _issuer_code(doc.payload)
@@ -598,8 +646,13 @@ def document_verdict(
     at: datetime,
     now: datetime,
     min_level: StarLevel | None = None,
+    log_index: int | None = None,
 ) -> Verdict:
     """The verdict on one JWS of any of the three types (``starmark verify FILE.jws``).
+
+    ``log_index`` is the document's leaf index when it comes from a log
+    bundle: a key marked compromised by an earlier key statement
+    (`KeySet.with_compromises`) does not count for it.
 
     A certificate revision alone is folded with no events (valid, expired or
     not yet valid at ``at``). A status event or a receipt is judged as a
@@ -628,7 +681,7 @@ def document_verdict(
         )
     if typ == CERTIFICATE_TYP:
         return certificate_verdict(
-            revisions=[SignedInput(token)],
+            revisions=[SignedInput(token, log_index=log_index)],
             events=[],
             keys=keys,
             at=at,
@@ -637,7 +690,7 @@ def document_verdict(
         )
     label = _WHAT.get(typ, "document")
     try:
-        opened = _open(SignedInput(token), keys, None, label, now=now)
+        opened = _open(SignedInput(token, log_index=log_index), keys, None, label, now=now)
     except _SignatureProblem as e:
         return _failure(
             VerdictStatus.SIGNATURE_INVALID,

@@ -7,7 +7,7 @@ import json
 import re
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -222,6 +222,22 @@ async def registry_signer(vault: HostedKeyVault, now: datetime) -> PrivateKey:
     """The registry's own key, created if this database has none yet."""
     await ensure_registry_key(vault=vault, now=now)
     return await active_hosted_signer(None, vault=vault, now=now)
+
+
+def registry_signer_for(
+    vault: HostedKeyVault, now: datetime
+) -> Callable[[], Awaitable[PrivateKey]]:
+    """The registry's own key as a log checkpoint signer wants it: fetched on the
+    first call (a checkpoint that needs no new signature never loads it), then kept."""
+    key: PrivateKey | None = None
+
+    async def signer() -> PrivateKey:
+        nonlocal key
+        if key is None:
+            key = await registry_signer(vault, now)
+        return key
+
+    return signer
 
 
 def _key_statement(

@@ -19,16 +19,16 @@ from typing import Any, Final, NoReturn
 
 import click
 
-from registry.bodies.services import HostedKeyVault, registry_signer
+from registry.bodies.services import HostedKeyVault, registry_signer, registry_signer_for
 from registry.cli.context import fail, now, run_with_database
 from registry.log.audit import audit_log
 from registry.log.services import latest_checkpoint, verifier_key
 from registry.settings import Settings
 from signing.checkpoint import Checkpoint, open_checkpoint
+from signing.documents import KeyStatementPayload
 from signing.errors import SigningError
 from signing.jwks import KeySet
-from signing.jws import open_signed
-from signing.keys import PrivateKey
+from signing.jws import KEY_TYP, open_signed
 from signing.merkle import verify_consistency
 from signing.note import NoteVerifier, decode_base64
 
@@ -50,11 +50,8 @@ def log_verify() -> None:
 
     async def work(settings: Settings, vault: HostedKeyVault) -> tuple[Any, int]:
         moment = now()
-        key = await registry_signer(vault, moment)
-
-        async def signer() -> PrivateKey:
-            return key
-
+        signer = registry_signer_for(vault, moment)
+        key = await signer()
         # Sign a checkpoint for what was appended since the last one, so that
         # the whole log is held against a signed root.
         await latest_checkpoint(origin=settings.log_origin, signer=signer, now=moment)
@@ -201,7 +198,9 @@ def _check_entries(registry: _Registry, start: int, end: int) -> int:
         answer = registry.json("/api/v1/log/entries", start=page, end=min(page + ENTRIES_PAGE, end))
         for entry in answer.get("entries", []):
             try:
-                open_signed(str(entry["jws"]), keys=keys, typ=str(entry["typ"]))
+                document = open_signed(str(entry["jws"]), keys=keys, typ=str(entry["typ"]))
+                if document.typ == KEY_TYP:
+                    KeyStatementPayload.from_json(document.payload)
             except SigningError as e:
                 _alarm(f"entry {entry.get('index')} does not verify: {e}")
             checked += 1

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -35,6 +36,7 @@ from urllib.parse import quote
 import click
 
 from signing.checkpoint import open_checkpoint
+from signing.documents import REGISTRY_ISSUER
 from signing.errors import InvalidKeyError, MalformedError, SigningError
 from signing.identifiers import parse_certificate_number
 from signing.instants import format_instant, parse_instant
@@ -47,6 +49,7 @@ from signing.verdict import (
     Verdict,
     VerdictStatus,
     certificate_verdict,
+    compromise_marks,
     document_verdict,
     not_found_verdict,
 )
@@ -269,9 +272,11 @@ def verify(
 
     token = _read_file(Path(target), "JWS file").strip() if is_file else ""
     logged: str | None = None
+    bundled: _Bundled | None = None
     if token.startswith("{"):
         # A log bundle: the document, its inclusion proof and the signed checkpoint.
-        token, logged = _open_bundle(token, log_key_file)
+        bundled = _open_bundle(token, log_key_file)
+        token, logged = bundled.token, bundled.summary
     elif log_key_file is not None:
         _usage_failure("--log-key goes with a log bundle (GET /api/v1/log/bundle?index=)")
     registry = _Registry(registry_url) if registry_url else None
@@ -281,8 +286,13 @@ def verify(
         else:
             assert registry is not None
             keys = registry.keys()
+        log_index: int | None = None
+        if bundled is not None:
+            keys, log_index = _with_logged_compromises(keys, bundled), bundled.index
         if number is None:
-            verdict = document_verdict(token, keys=keys, at=at, now=now, min_level=level)
+            verdict = document_verdict(
+                token, keys=keys, at=at, now=now, min_level=level, log_index=log_index
+            )
         else:
             assert registry is not None
             found = registry.get(f"/api/v1/certificates/{quote(number, safe='')}", allow_404=True)
@@ -317,21 +327,48 @@ def verify(
     sys.exit(0 if ok else NOT_VALID)
 
 
-def _open_bundle(text: str, log_key_file: Path | None) -> tuple[str, str]:
-    """The JWS of a log bundle whose inclusion and checkpoint verify; else exit 1.
+@dataclass(frozen=True, slots=True)
+class _Bundled:
+    """A log bundle whose checkpoint and inclusion proofs verified."""
 
-    A bundle is ``{"jws", "index", "checkpoint", "proof"}``: the checkpoint's
-    signature is checked with the log's verifier key, then the JWS's leaf hash
-    (RFC 6962 §2.1) with the inclusion proof against the checkpoint's root.
+    token: str
+    index: int
+    summary: str
+    #: ``(index, JWS)`` of the log's statements about the document's key, each
+    #: shown to be in the same checkpoint's tree.
+    key_statements: tuple[tuple[int, str], ...]
+
+
+def _logged(item: Any) -> tuple[str, int, list[bytes]]:
+    token, index = item["jws"], item["index"]
+    proof = [decode_base64(h, "a proof hash") for h in item["proof"]]
+    if not (isinstance(token, str) and isinstance(index, int)) or isinstance(index, bool):
+        raise TypeError("jws is a string, index an integer")
+    return token, index, proof
+
+
+def _open_bundle(text: str, log_key_file: Path | None) -> _Bundled:
+    """A log bundle whose inclusion and checkpoint verify; else exit 1.
+
+    A bundle is ``{"jws", "index", "checkpoint", "proof", "key_statements"}``:
+    the checkpoint's signature is checked with the log's verifier key, then
+    the JWS's leaf hash (RFC 6962 §2.1) with the inclusion proof against the
+    checkpoint's root, and so is each key statement's (``key_statements``,
+    ``[{"jws", "index", "proof"}]``, the log's statements about the key that
+    signed the document; left out by bundles made before them).
     """
     if log_key_file is None:
         _usage_failure("a log bundle needs --log-key FILE (the text of GET /log/key)")
     try:
         bundle = json.loads(text)
-        token, index, note = bundle["jws"], bundle["index"], bundle["checkpoint"]
-        proof = [decode_base64(h, "a proof hash") for h in bundle["proof"]]
-        if not (isinstance(token, str) and isinstance(index, int) and isinstance(note, str)):
-            raise TypeError("jws and checkpoint are strings, index an integer")
+        token, index, proof = _logged(bundle)
+        note = bundle["checkpoint"]
+        if not isinstance(note, str):
+            raise TypeError("checkpoint is a string")
+        items = bundle.get("key_statements", [])
+        if not isinstance(items, list):
+            raise TypeError("key_statements is a list")
+        statements = [_logged(item) for item in items]
     except (ValueError, TypeError, KeyError, MalformedError) as e:
         _usage_failure(f"not a log bundle: {e}")
     try:
@@ -340,17 +377,35 @@ def _open_bundle(text: str, log_key_file: Path | None) -> tuple[str, str]:
         _usage_failure(f"the log key file is not a verifier key: {e}")
     try:
         checkpoint = open_checkpoint(note, verifier=verifier)
-        verify_inclusion(
-            leaf_hash=leaf_hash(token.encode("ascii")),
-            index=index,
-            size=checkpoint.size,
-            proof=proof,
-            root=checkpoint.root,
-        )
+        for jws, at, path in [(token, index, proof), *statements]:
+            verify_inclusion(
+                leaf_hash=leaf_hash(jws.encode("ascii")),
+                index=at,
+                size=checkpoint.size,
+                proof=path,
+                root=checkpoint.root,
+            )
     except (SigningError, UnicodeEncodeError) as e:
         click.echo(f"NOT IN THE LOG 不在透明日志中: {e}")
         sys.exit(NOT_VALID)
-    return token, (
+    summary = (
         f"in the log: entry {index} of {checkpoint.size} ({checkpoint.origin}), "
         "checkpoint signature and inclusion proof verified"
     )
+    return _Bundled(token, index, summary, tuple((at, jws) for jws, at, _ in statements))
+
+
+def _with_logged_compromises(keys: KeySet, bundled: _Bundled) -> KeySet:
+    """``keys`` with the compromises the bundle's key statements show (by log position).
+
+    The statements must verify under the registry's own key in the JWKS (the
+    key whose ``body`` is ``registry``); one that does not means exit 1.
+    """
+    registry_keys = KeySet(r for r in keys if r.body == REGISTRY_ISSUER)
+    try:
+        return keys.with_compromises(
+            compromise_marks(bundled.key_statements, registry_keys=registry_keys)
+        )
+    except SigningError as e:
+        click.echo(f"SIGNATURE INVALID 签名无效: a key statement in the bundle: {e}")
+        sys.exit(NOT_VALID)

@@ -25,6 +25,7 @@ from registry.certificates.tables import CertificateRevision, StatusEvent
 from registry.db import write_transaction
 from registry.log.store import NewEntry, append_entries
 from registry.log.tables import LogEntry
+from signing.documents import KeyStatementPayload
 from signing.jws import CERTIFICATE_TYP, KEY_TYP, STATUS_TYP, CompactJWS
 
 __all__ = ["backfill_log"]
@@ -49,7 +50,10 @@ async def _unlogged() -> list[tuple[datetime, int, str, Any, dict[str, Any]]]:
 
 async def _stated_kids() -> set[str]:
     rows = await LogEntry.select(LogEntry.jws).where(LogEntry.typ == KEY_TYP)
-    return {json.loads(CompactJWS.parse(r["jws"]).payload_bytes)["kid"] for r in rows}
+    return {
+        KeyStatementPayload.from_json(json.loads(CompactJWS.parse(r["jws"]).payload_bytes)).kid
+        for r in rows
+    }
 
 
 async def backfill_log(*, vault: HostedKeyVault, now: datetime) -> int:

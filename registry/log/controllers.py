@@ -6,7 +6,6 @@ entries, proofs and bundles are JSON under `/api/v1/log`.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -14,12 +13,16 @@ from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.params import QueryParameter
 
-from registry.bodies.services import HostedKeyVault, load_keyset, registry_signer
+from registry.bodies.services import (
+    HostedKeyVault,
+    load_keyset,
+    registry_signer,
+    registry_signer_for,
+)
 from registry.dependencies import utc_now
 from registry.errors import problem_responses
 from registry.log import feeds, services
 from registry.log.schemas import EventPage
-from registry.log.services import RegistrySigner
 from registry.metrics import LOG_SIZE
 from registry.settings import Settings
 from registry.verification.services import VerificationService
@@ -36,13 +39,6 @@ NumberFilter = Annotated[
 ]
 
 
-def _signer(vault: HostedKeyVault, now: datetime) -> RegistrySigner:
-    async def signer() -> Any:
-        return await registry_signer(vault, now)
-
-    return signer
-
-
 class LogText(Controller):
     path = "/log"
     tags = ["transparency log"]
@@ -57,7 +53,7 @@ class LogText(Controller):
     ) -> Response[str]:
         now = utc_now()
         signed = await services.latest_checkpoint(
-            origin=settings.log_origin, signer=_signer(vault, now), now=now
+            origin=settings.log_origin, signer=registry_signer_for(vault, now), now=now
         )
         LOG_SIZE.set(signed.size)
         # Always current at the origin; caches in between may keep it briefly.
@@ -118,7 +114,7 @@ class LogApi(Controller):
     ) -> dict[str, Any]:
         now = utc_now()
         return await services.bundle(
-            index, origin=settings.log_origin, signer=_signer(vault, now), now=now
+            index, origin=settings.log_origin, signer=registry_signer_for(vault, now), now=now
         )
 
 
@@ -151,9 +147,9 @@ class EventFeed(Controller):
         number: NumberFilter = None,
     ) -> EventPage:
         query = feeds.parse_feed_query(after=after, limit=limit, body=body_code, number=number)
-        page = await feeds.events_page(
-            query, engine=_read_engine(request), keys=await load_keyset(), now=utc_now()
-        )
+        engine = _read_engine(request)
+        keys = await feeds.with_logged_compromises(await load_keyset(), engine=engine)
+        page = await feeds.events_page(query, engine=engine, keys=keys, now=utc_now())
         return msgspec.convert(page, EventPage)
 
 
@@ -176,9 +172,9 @@ class AtomFeed(Controller):
     ) -> Response[bytes]:
         query = feeds.parse_feed_query(body=body_code, number=number)
         now = utc_now()
-        items = await feeds.latest_items(
-            query, engine=_read_engine(request), keys=await load_keyset(), now=now
-        )
+        engine = _read_engine(request)
+        keys = await feeds.with_logged_compromises(await load_keyset(), engine=engine)
+        items = await feeds.latest_items(query, engine=engine, keys=keys, now=now)
         # A status event names its certificate; the holder is in its signed revisions,
         # read through the one read path (one query for every certificate named).
         service: VerificationService = request.app.state.verification

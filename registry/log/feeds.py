@@ -33,10 +33,10 @@ from registry.words import event_words
 from signing.documents import CertificatePayload, KeyStatementPayload, StatusEventPayload
 from signing.errors import MalformedError, SigningError
 from signing.identifiers import parse_certificate_number
-from signing.instants import format_instant, parse_instant
+from signing.instants import format_instant
 from signing.jwks import KeySet
 from signing.jws import CERTIFICATE_TYP, KEY_TYP, STATUS_TYP, open_signed
-from signing.verdict import FUTURE_SIGNED_AT_TOLERANCE
+from signing.verdict import FUTURE_SIGNED_AT_TOLERANCE, compromise_marks
 
 __all__ = [
     "ATOM_ENTRIES",
@@ -167,79 +167,101 @@ def _instant(value: Any) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def _read_payload(
+    typ: str, payload: Mapping[str, Any]
+) -> tuple[datetime, str, dict[str, Any]] | None:
+    """``(signed_at, issuer, FeedItem members)`` read by the payload's own type's
+    rules; None for a type the feed does not know.
+
+    Raises:
+        SigningError: the payload breaks its type's rules.
+    """
+    if typ == CERTIFICATE_TYP:
+        revision = CertificatePayload.from_json(payload)
+        return (
+            revision.signed_at,
+            revision.issuer.code,
+            {
+                "number": revision.number,
+                "body": revision.issuer.code,
+                "revision": revision.revision,
+                "holder": revision.holder.name,
+            },
+        )
+    if typ == STATUS_TYP:
+        event = StatusEventPayload.from_json(payload)
+        return (
+            event.signed_at,
+            event.issuer.code,
+            {
+                "number": event.number,
+                "body": event.issuer.code,
+                "status": event.status.value,
+                "revision": event.revision,
+                "effective_at": event.effective_at,
+                "reason": event.reason,
+            },
+        )
+    if typ == KEY_TYP:
+        # Signed by the registry's own key about a body's key.
+        statement = KeyStatementPayload.from_json(payload)
+        return (
+            statement.signed_at,
+            _REGISTRY,
+            {"body": statement.body, "kid": statement.kid, "key_state": statement.state},
+        )
+    return None
+
+
 def verify_entry(row: Mapping[str, Any], keys: KeySet, *, now: datetime) -> FeedItem:
     """Verify one log entry and read its members from the signed payload.
 
     The checks of `signing.verdict` for one document: the signature under the
     key named by ``kid``, ``typ`` as logged, ``signed_at`` not in the future and
-    inside the key's window (judged with the log's ``recorded_at``), the key
-    bound to the document's issuer; then the payload by its type's rules, and
-    the index columns that found it equal to what it says.
+    inside the key's window (a compromised key judged by the entry's leaf index
+    and ``recorded_at``), the key bound to the document's issuer; then the
+    payload by its type's rules, and the index columns that found it equal to
+    what it says.
     """
     index, typ, jws = int(row["id"]), str(row["typ"]), str(row["jws"])
     recorded_at = _instant(row["recorded_at"])
     unverified = FeedItem(index, typ, recorded_at, jws, verified=False)
     try:
         document = open_signed(jws, keys=keys, typ=typ)
-        payload = document.payload
-        if typ == CERTIFICATE_TYP:
-            revision = CertificatePayload.from_json(payload)
-            signed_at, issuer, number = revision.signed_at, revision.issuer.code, revision.number
-            item = FeedItem(
-                index,
-                typ,
-                recorded_at,
-                jws,
-                verified=True,
-                number=number,
-                body=issuer,
-                revision=revision.revision,
-                holder=revision.holder.name,
-            )
-        elif typ == STATUS_TYP:
-            event = StatusEventPayload.from_json(payload)
-            signed_at, issuer, number = event.signed_at, event.issuer.code, event.number
-            item = FeedItem(
-                index,
-                typ,
-                recorded_at,
-                jws,
-                verified=True,
-                number=number,
-                body=issuer,
-                status=event.status.value,
-                revision=event.revision,
-                effective_at=event.effective_at,
-                reason=event.reason,
-            )
-        elif typ == KEY_TYP:
-            # Signed by the registry's own key about a body's key (KeyStatementPayload).
-            if payload.get("type") != KeyStatementPayload.TYPE:
-                return unverified
-            signed_at, issuer, number = parse_instant(payload["signed_at"]), _REGISTRY, None
-            item = FeedItem(
-                index,
-                typ,
-                recorded_at,
-                jws,
-                verified=True,
-                body=str(payload["body"]),
-                kid=str(payload["kid"]),
-                key_state=str(payload["state"]),
-            )
-        else:
+        read = _read_payload(typ, document.payload)
+        if read is None:
             return unverified
+        signed_at, issuer, members = read
         if signed_at > now + FUTURE_SIGNED_AT_TOLERANCE:
             return unverified
-        document.key.check_usable(signed_at, recorded_at=recorded_at)
+        document.key.check_usable(signed_at, recorded_at=recorded_at, log_index=index)
     except (SigningError, ValueError, KeyError, TypeError):
         return unverified
     if document.key.body is not None and document.key.body != issuer:
         return unverified
+    item = FeedItem(index, typ, recorded_at, jws, verified=True, **members)
     # The columns found the entry; a payload that says otherwise was moved behind the app.
-    if row["number"] != number or row["body"] != item.body:
+    if row["number"] != item.number or row["body"] != item.body:
         return unverified
     return item
+
+
+async def with_logged_compromises(keys: KeySet, *, engine: Engine[Any]) -> KeySet:
+    """``keys`` (the key table's) with the compromises the log's key statements
+    state, by leaf index (`signing.verdict.compromise_marks`), as the read path
+    judges them; none of them vouch for anything when a statement does not
+    verify under the registry's key (never a green entry from a damaged log)."""
+    rows = await engine.run_querystring(
+        QueryString("SELECT id, jws FROM log_entry WHERE typ = {} ORDER BY id", KEY_TYP)
+    )
+    registry_keys = KeySet(r for r in keys if r.body == _REGISTRY)
+    try:
+        marks = compromise_marks(
+            [(int(r["id"]), str(r["jws"])) for r in rows], registry_keys=registry_keys
+        )
+    except SigningError:
+        return KeySet.of()
+    return keys.with_compromises(marks)
 
 
 _COLUMNS: Final = "SELECT id, typ, jws, recorded_at, number, body FROM log_entry"

@@ -27,6 +27,10 @@ from registry.errors import FieldError, InvalidInputError, NotFoundError
 from registry.log.store import log_size, subtree_hashes
 from registry.log.tables import LogCheckpoint, LogEntry
 from signing.checkpoint import Checkpoint, sign_checkpoint
+from signing.documents import KeyStatementPayload
+from signing.errors import SigningError
+from signing.fields import read_json
+from signing.jws import KEY_TYP, CompactJWS
 from signing.keys import PrivateKey
 from signing.merkle import (
     Node,
@@ -47,6 +51,7 @@ __all__ = [
     "covering_checkpoint_sizes",
     "entries",
     "inclusion",
+    "key_statement_of",
     "latest_checkpoint",
     "verifier_key",
 ]
@@ -255,18 +260,59 @@ async def bundle(
         NotFoundError: no such entry.
     """
     index = _whole(index_text, "index")
-    row = await LogEntry.select(LogEntry.jws).where(LogEntry.id == index).first()
+    row = await LogEntry.select(LogEntry.jws, LogEntry.body).where(LogEntry.id == index).first()
     if row is None:
         raise NotFoundError(f"the log has no entry {index}")
     checkpoint = await latest_checkpoint(origin=origin, signer=signer, now=now)
-    hashes = await subtree_hashes(inclusion_proof_nodes(index, checkpoint.size))
-    proof = assemble_inclusion_proof(index, checkpoint.size, hashes)
+    token = str(row["jws"])
+    statements = await _key_statements_of(token, str(row["body"]), size=checkpoint.size)
     return {
-        "jws": str(row["jws"]),
+        "jws": token,
         "index": index,
         "checkpoint": checkpoint.text,
-        "proof": [b64(h) for h in proof],
+        "proof": await _inclusion_proof(index, checkpoint.size),
+        "key_statements": [
+            {"jws": jws, "index": at, "proof": await _inclusion_proof(at, checkpoint.size)}
+            for at, jws in statements
+        ],
     }
+
+
+async def _inclusion_proof(index: int, size: int) -> list[str]:
+    hashes = await subtree_hashes(inclusion_proof_nodes(index, size))
+    return [b64(h) for h in assemble_inclusion_proof(index, size, hashes)]
+
+
+async def _key_statements_of(token: str, body: str, *, size: int) -> list[tuple[int, str]]:
+    """The log's statements (index, JWS) about the key that signed ``token``, below ``size``.
+
+    A bundle carries them so an offline verifier judges a compromised key by
+    log position, as the registry does (`signing.verdict.compromise_marks`).
+    """
+    try:
+        kid = CompactJWS.parse(token).kid
+    except SigningError:
+        return []
+    rows = (
+        await LogEntry.select(LogEntry.id, LogEntry.jws)
+        .where((LogEntry.typ == KEY_TYP) & (LogEntry.body == body) & (LogEntry.id < size))
+        .order_by(LogEntry.id)
+    )
+    out = []
+    for r in rows:
+        statement = key_statement_of(str(r["jws"]))
+        if statement is not None and statement.kid == kid:
+            out.append((int(r["id"]), str(r["jws"])))
+    return out
+
+
+def key_statement_of(token: str) -> KeyStatementPayload | None:
+    """The payload of a logged key statement, read (not verified: the log's own
+    entries, to find them by kid); None when it does not read."""
+    try:
+        return KeyStatementPayload.from_json(read_json(CompactJWS.parse(token).payload_bytes))
+    except SigningError:
+        return None
 
 
 def entry_leaf_hash(jws: str) -> bytes:

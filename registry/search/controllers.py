@@ -29,8 +29,15 @@ from registry.errors import InvalidInputError, problem_responses
 from registry.i18n import current_language
 from registry.search import services
 from registry.search.counts import COUNT_EVERY, Counts, CountsCache
-from registry.search.query import LEVELS, MAX_QUERY_CHARS, STATUSES, parse_search
+from registry.search.query import (
+    LEVELS,
+    MAX_QUERY_CHARS,
+    STATUSES,
+    SearchQuery,
+    parse_search,
+)
 from registry.search.schemas import SearchPage as SearchPageSchema
+from registry.search.services import SearchPage
 from registry.settings import Settings
 from registry.verification.services import VerificationService
 from signing.identifiers import PROVINCES
@@ -89,9 +96,43 @@ def _counts(request: Request[Any, Any, Any]) -> Counts | None:
     return cache.counts
 
 
-def _read_path(request: Request[Any, Any, Any]) -> VerificationService:
-    service: VerificationService = request.app.state.verification
-    return service
+async def _search(
+    request: Request[Any, Any, Any],
+    read_path: VerificationService,
+    *,
+    public_url: str,
+    q: str | None,
+    level: str | None,
+    status: str | None,
+    body: str | None,
+    province: str | None,
+    valid_on: str | None,
+    limit: str | int | None,
+    cursor: str | None,
+) -> tuple[SearchQuery, SearchPage]:
+    """The search the page and the API share: the request checked, then one page.
+
+    Raises:
+        InvalidInputError: a parameter out of bounds (PRODUCT §4: 4xx).
+    """
+    query = parse_search(
+        q=q,
+        level=level,
+        status=status,
+        body=body,
+        province=province,
+        valid_on=valid_on,
+        limit=limit,
+        cursor=cursor,
+        now=utc_now(),
+    )
+    page = await services.search(
+        query,
+        engine=_read_engine(request.app.state),
+        read_path=read_path,
+        public_url=public_url,
+    )
+    return query, page
 
 
 def province_name(code: str) -> str:
@@ -149,11 +190,13 @@ class SearchPages(Controller):
     include_in_schema = False
 
     @get("/", media_type=MediaType.HTML, name="home")
-    async def home(self, request: Request[Any, Any, Any]) -> Template:
+    async def home(
+        self, request: Request[Any, Any, Any], read_path: NamedDependency[VerificationService]
+    ) -> Template:
         now = utc_now()
         counts = _counts(request)
         changes = await services.latest_status_changes(
-            engine=_read_engine(request.app.state), read_path=_read_path(request), now=now, limit=10
+            engine=_read_engine(request.app.state), read_path=read_path, now=now, limit=10
         )
         return Template(
             "search/home.html",
@@ -169,6 +212,7 @@ class SearchPages(Controller):
     async def search(
         self,
         request: Request[Any, Any, Any],
+        read_path: NamedDependency[VerificationService],
         q: Text = None,
         level: Text = None,
         status: Text = None,
@@ -187,7 +231,10 @@ class SearchPages(Controller):
         }
         context = await _form_context(**given)
         try:
-            query = parse_search(
+            query, result = await _search(
+                request,
+                read_path,
+                public_url="",
                 q=q,
                 level=level,
                 status=status,
@@ -196,13 +243,6 @@ class SearchPages(Controller):
                 valid_on=valid_on,
                 limit=PAGE_SIZE,
                 cursor=page,
-                now=utc_now(),
-            )
-            result = await services.search(
-                query,
-                engine=_read_engine(request.app.state),
-                read_path=_read_path(request),
-                public_url="",
             )
         except InvalidInputError as e:
             # The form again, with what to fix (PRODUCT §4: bad input is 4xx).
@@ -261,6 +301,7 @@ class CertificateSearchController(Controller):
         self,
         request: Request[Any, Any, Any],
         settings: NamedDependency[Settings],
+        read_path: NamedDependency[VerificationService],
         q: Annotated[
             str | None,
             QueryParameter(
@@ -291,7 +332,10 @@ class CertificateSearchController(Controller):
             str | None, QueryParameter(description="next_cursor of the previous page")
         ] = None,
     ) -> SearchPageSchema:
-        query = parse_search(
+        _, page = await _search(
+            request,
+            read_path,
+            public_url=settings.public_url,
             q=q,
             level=level,
             status=status,
@@ -300,13 +344,6 @@ class CertificateSearchController(Controller):
             valid_on=valid_on,
             limit=limit,
             cursor=cursor,
-            now=utc_now(),
-        )
-        page = await services.search(
-            query,
-            engine=_read_engine(request.app.state),
-            read_path=_read_path(request),
-            public_url=settings.public_url,
         )
         return msgspec.convert(
             {

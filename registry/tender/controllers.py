@@ -171,11 +171,6 @@ def _min_level_param(value: object, problems: _Problems) -> StarLevel | None:
         return None
 
 
-def _read_path(request: Request[Any, Any, Any]) -> VerificationService:
-    service: VerificationService = request.app.state.verification
-    return service
-
-
 def receipt_url(settings: Settings, rid: str) -> str:
     """Where a receipt is checked: what its printed QR code holds."""
     return f"{settings.public_url}/verify/receipts/{rid}"
@@ -203,6 +198,7 @@ class VerificationController(Controller):
     async def verify_many(
         self,
         request: Request[Any, Any, Any],
+        read_path: NamedDependency[VerificationService],
         data: JSONBody[VerificationRequest],
         vault: NamedDependency[HostedKeyVault],
         settings: NamedDependency[Settings],
@@ -229,7 +225,7 @@ class VerificationController(Controller):
         assert items_request is not None
         results = await services.verify_items(
             items_request.items,
-            read_path=_read_path(request),
+            read_path=read_path,
             at=as_of,
             now=now,
             min_level=min_level,
@@ -412,6 +408,7 @@ class TenderPages(Controller):
     async def check(
         self,
         request: Request[Any, Any, Any],
+        read_path: NamedDependency[VerificationService],
         vault: NamedDependency[HostedKeyVault],
         settings: NamedDependency[Settings],
     ) -> Template:
@@ -451,7 +448,7 @@ class TenderPages(Controller):
         except InvalidInputError as e:
             return Template("tender/verify.html", context={**keep, "problem": e}, status_code=422)
         results = await services.verify_items(
-            parsed.items, read_path=_read_path(request), at=as_of, now=now, min_level=min_level
+            parsed.items, read_path=read_path, at=as_of, now=now, min_level=min_level
         )
         count_verdicts((v.status.value for r in results for v in r.verdicts), surface="bulk")
         extra: dict[str, Any] = {}

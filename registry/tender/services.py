@@ -27,7 +27,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Final
 
-from registry.bodies.services import HostedKeyVault, load_keyset, registry_signer
+from registry.bodies.services import HostedKeyVault, load_keyset, registry_signer_for
 from registry.csv_input import INVISIBLE, read_csv
 from registry.errors import FieldError, InvalidInputError, NotFoundError
 from registry.log.services import latest_checkpoint
@@ -43,7 +43,6 @@ from signing.identifiers import (
 )
 from signing.jwks import KeySet
 from signing.jws import MAX_TOKEN_LENGTH, RECEIPT_TYP, CompactJWS, open_signed, sign_compact
-from signing.keys import PrivateKey
 from signing.scheme import StarLevel
 from signing.verdict import (
     Verdict,
@@ -563,11 +562,8 @@ async def sign_receipt(
             (`MAX_RECEIPT_LENGTH`), which takes USCCs with very many
             certificates.
     """
-    key = await registry_signer(vault, now)
-
-    async def signer() -> PrivateKey:
-        return key
-
+    signer = registry_signer_for(vault, now)
+    key = await signer()
     checkpoint = await latest_checkpoint(origin=log_origin, signer=signer, now=now)
     payload = ReceiptPayload(
         request=dict(request),

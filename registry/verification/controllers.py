@@ -19,6 +19,7 @@ from typing import Annotated, Any, Final
 import msgspec
 from jinja2 import Environment
 from litestar import Controller, Litestar, MediaType, Request, Response, get
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, Receive, Scope, Send
@@ -221,11 +222,6 @@ def _cache_headers(etag: str, max_age: int, lang: str | None = None) -> dict[str
     return headers
 
 
-def _service(request: Request[Any, Any, Any]) -> VerificationService:
-    service: VerificationService = request.app.state.verification
-    return service
-
-
 def _settings(request: Request[Any, Any, Any]) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -281,6 +277,7 @@ class VerificationPageController(Controller):
     async def page(
         self,
         request: Request[Any, Any, Any],
+        read_path: NamedDependency[VerificationService],
         number: FromPath[str],
         at: Annotated[str | None, QueryParameter(description=AT_DESCRIPTION)] = None,
     ) -> RawResponse:
@@ -295,7 +292,7 @@ class VerificationPageController(Controller):
         canonical = canonical_number(number)
         view = None
         if canonical is not None:
-            view = await _service(request).view(canonical, at=instant, now=now)
+            view = await read_path.view(canonical, at=instant, now=now)
         count_verdicts(
             ("not_found" if view is None else view.verdict.status.value,), surface="page"
         )
@@ -345,13 +342,14 @@ class VerificationPageController(Controller):
     async def certificate_jws(
         self,
         request: Request[Any, Any, Any],
+        read_path: NamedDependency[VerificationService],
         number: FromPath[str],
         revision: Annotated[
             str | None, QueryParameter(description="1, 2, ...; default the latest")
         ] = None,
     ) -> Response[bytes]:
         canonical = canonical_number(number)
-        snapshot = None if canonical is None else await _service(request).reader.read(canonical)
+        snapshot = None if canonical is None else await read_path.reader.read(canonical)
         if snapshot is None or canonical is None:
             raise NotFoundError(f"no certificate with number {number.strip().upper()[:60]}")
         revisions = json.loads(snapshot)["revisions"]
@@ -379,6 +377,7 @@ class VerificationPageController(Controller):
     async def _mark(
         self,
         request: Request[Any, Any, Any],
+        read_path: NamedDependency[VerificationService],
         number: str,
         fmt: MarkFormat,
         size_mm: str | None,
@@ -387,7 +386,7 @@ class VerificationPageController(Controller):
         settings = _settings(request)
         size, resolution = parse_mark_size(size_mm, dpi)
         canonical, data = await mark_bytes(
-            _service(request),
+            read_path,
             number,
             fmt,
             public_url=settings.public_url,
@@ -415,13 +414,14 @@ class VerificationPageController(Controller):
     async def mark_png(
         self,
         request: Request[Any, Any, Any],
+        read_path: NamedDependency[VerificationService],
         number: FromPath[str],
         size_mm: SizeMm = None,
         dpi: Annotated[
             str | None, QueryParameter(description="150 to 1200, a whole number; default 600")
         ] = None,
     ) -> Response[bytes]:
-        return await self._mark(request, number, "png", size_mm, dpi)
+        return await self._mark(request, read_path, number, "png", size_mm, dpi)
 
     @get(
         "/{number:str}/mark.svg",
@@ -430,9 +430,13 @@ class VerificationPageController(Controller):
         responses=problem_responses(404, 409, 410, 422),
     )
     async def mark_svg(
-        self, request: Request[Any, Any, Any], number: FromPath[str], size_mm: SizeMm = None
+        self,
+        request: Request[Any, Any, Any],
+        read_path: NamedDependency[VerificationService],
+        number: FromPath[str],
+        size_mm: SizeMm = None,
     ) -> Response[bytes]:
-        return await self._mark(request, number, "svg", size_mm, None)
+        return await self._mark(request, read_path, number, "svg", size_mm, None)
 
 
 class CertificateReadController(Controller):
@@ -450,9 +454,9 @@ class CertificateReadController(Controller):
         responses=problem_responses(400, 404),
     )
     async def get_certificate(
-        self, request: Request[Any, Any, Any], number: FromPath[str]
+        self, read_path: NamedDependency[VerificationService], number: FromPath[str]
     ) -> CertificateDocument:
-        document = await _service(request).public_document(number, now=utc_now())
+        document = await read_path.public_document(number, now=utc_now())
         return msgspec.convert(document, CertificateDocument)
 
     @get(
@@ -469,7 +473,7 @@ class CertificateReadController(Controller):
     )
     async def verification(
         self,
-        request: Request[Any, Any, Any],
+        read_path: NamedDependency[VerificationService],
         number: FromPath[str],
         at: Annotated[str | None, QueryParameter(description=AT_DESCRIPTION)] = None,
         min_level: FromQuery[str | None] = None,
@@ -477,7 +481,7 @@ class CertificateReadController(Controller):
         now = utc_now()
         instant = parse_at(at, field="at", now=now)
         level = parse_min_level(min_level)
-        verdict = await _service(request).verdict(number, at=instant, now=now, min_level=level)
+        verdict = await read_path.verdict(number, at=instant, now=now, min_level=level)
         count_verdicts((verdict.status.value,), surface="api")
         return Response(
             content=msgspec.convert(verdict.to_json(), VerdictSchema),

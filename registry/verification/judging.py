@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from registry.certificates.columns import certificate_columns
-from registry.verification.snapshots import COPIED_COLUMNS, Snapshot
+from registry.verification.snapshots import COPIED_COLUMNS, LoggedDocument, Snapshot
 from signing.documents import CertificatePayload, StatusEventPayload
 from signing.errors import SigningError
 from signing.jws import CompactJWS
@@ -138,14 +138,19 @@ def unreadable(
     )
 
 
+def _signed(document: LoggedDocument) -> SignedInput:
+    # The leaf index is what a compromised key is judged by (`KeyRecord.check_usable`).
+    return SignedInput(document.jws, recorded_at=document.recorded_at, log_index=document.log_index)
+
+
 def judge(
     snapshot: Snapshot, *, at: datetime, now: datetime, min_level: StarLevel | None = None
 ) -> Reading:
     """The verdict on a snapshot at ``at`` (see the module docstring)."""
     number = snapshot.number
     verdict = certificate_verdict(
-        revisions=[SignedInput(r.jws, recorded_at=r.recorded_at) for r in snapshot.revisions],
-        events=[SignedInput(e.jws, recorded_at=e.recorded_at) for e in snapshot.events],
+        revisions=[_signed(r) for r in snapshot.revisions],
+        events=[_signed(e) for e in snapshot.events],
         keys=snapshot.keys,
         at=at,
         now=now,

@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Generic, TypeVar
 
 import anyio.to_thread
+from litestar.datastructures import State
 from piccolo.engine.base import Engine
 
 from registry.errors import (
@@ -72,6 +73,7 @@ __all__ = [
     "VerificationService",
     "canonical_number",
     "mark_bytes",
+    "provide_read_path",
 ]
 
 #: A "now" answer is re-verified at least this often, whatever the documents say.
@@ -399,6 +401,12 @@ class VerificationService:
 
     def close(self) -> None:
         self.reader.close()
+
+
+def provide_read_path(state: State) -> VerificationService:
+    """The `read_path` dependency of every handler that answers about certificates."""
+    service: VerificationService = state.verification
+    return service
 
 
 def _instant(value: datetime) -> str:

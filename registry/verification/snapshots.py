@@ -26,6 +26,7 @@ Two ways in, one query shape:
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import sqlite3
 import threading
@@ -42,8 +43,10 @@ from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.querystring import QueryString
 
 from registry.bodies.services import key_record_from_row
-from signing.errors import InvalidKeyError
+from signing.errors import SigningError
 from signing.jwks import KeySet
+from signing.keys import KeyRecord, PublicKey
+from signing.verdict import compromise_marks
 
 __all__ = [
     "COPIED_COLUMNS",
@@ -97,7 +100,14 @@ SELECT json_object(
   'keys', json((SELECT json_group_array(json_array(
                   k.kid, k.public_jwk, k.not_before, k.not_after, k.state, k.compromised_at))
                 FROM (SELECT kid, public_jwk, not_before, not_after, state, compromised_at
-                      FROM signing_key WHERE body = c.body ORDER BY id) AS k))
+                      FROM signing_key WHERE body = c.body ORDER BY id) AS k)),
+  'key_statements', json((SELECT json_group_array(json_array(l.id, l.jws))
+                          FROM (SELECT id, jws FROM log_entry
+                                WHERE body = b.code AND typ = 'starmark-key+jws'
+                                ORDER BY id) AS l)),
+  'registry_keys', json((SELECT json_group_array(k.public_jwk)
+                         FROM (SELECT public_jwk FROM signing_key WHERE body IS NULL
+                               ORDER BY id) AS k))
 ) AS snapshot
 FROM certificate AS c JOIN certification_body AS b ON b.id = c.body
 WHERE """  # noqa: S608 - column names from this module
@@ -115,7 +125,12 @@ SELECT json_build_object(
   'keys', coalesce((SELECT json_agg(json_build_array(
                               k.kid, k.public_jwk, k.not_before, k.not_after, k.state,
                               k.compromised_at) ORDER BY k.id)
-                    FROM signing_key AS k WHERE k.body = c.body), '[]'::json)
+                    FROM signing_key AS k WHERE k.body = c.body), '[]'::json),
+  'key_statements', coalesce((SELECT json_agg(json_build_array(l.id, l.jws) ORDER BY l.id)
+                              FROM log_entry AS l
+                              WHERE l.body = b.code AND l.typ = 'starmark-key+jws'), '[]'::json),
+  'registry_keys', coalesce((SELECT json_agg(k.public_jwk ORDER BY k.id)
+                             FROM signing_key AS k WHERE k.body IS NULL), '[]'::json)
 )::text AS snapshot
 FROM certificate AS c JOIN certification_body AS b ON b.id = c.body
 WHERE """  # noqa: S608 - column names from this module
@@ -135,6 +150,22 @@ def _instant(value: Any) -> datetime:
 
 def _optional_instant(value: Any) -> datetime | None:
     return None if value is None else _instant(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _compromise_marks(
+    statements: tuple[tuple[int, str], ...], registry_jwks: tuple[str, ...], body_code: str
+) -> dict[str, tuple[datetime, int]]:
+    """`signing.verdict.compromise_marks` over a body's key statements, kept while they
+    stay the same (a body's certificates share them: one signature check each).
+
+    Raises:
+        SigningError: a statement or a registry key that does not read or verify.
+    """
+    registry_keys = KeySet(
+        KeyRecord(PublicKey.from_jwk(json.loads(jwk)), body="registry") for jwk in registry_jwks
+    )
+    return compromise_marks(statements, registry_keys=registry_keys, body=body_code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +222,14 @@ class Snapshot:
                     for _, public_jwk, not_before, not_after, state, compromised_at in data["keys"]
                 )
             )
-        except InvalidKeyError:
+            marks = _compromise_marks(
+                tuple((int(i), str(jws)) for i, jws in data["key_statements"]),
+                tuple(str(jwk) for jwk in data["registry_keys"]),
+                body_code,
+            )
+            keys = keys.with_compromises(marks)
+        except SigningError:
+            # A damaged key row or key statement: the body's keys vouch for nothing.
             keys = KeySet.of()
         return cls(
             text=text,

@@ -19,7 +19,7 @@ from registry.certificates.tables import Certificate
 from registry.settings import Settings
 from signing.jws import CompactJWS
 from tests.conftest import run
-from tests.factories import BodyFixture, make_body
+from tests.factories import BodyFixture, make_body, make_operator_token
 from tests.registry.verification.conftest import add_event, issue
 
 ONE, TWO = "SMT-2026-0001", "SMT-2026-0002"
@@ -218,3 +218,18 @@ def test_schema_documents_the_feeds(client: TestClient[Any]) -> None:
     assert "/api/v1/events" in schema["paths"] and "/feed.atom" in schema["paths"]
     item = schema["components"]["schemas"]["EventItem"]
     assert {"index", "typ", "number", "recorded_at", "jws"} <= set(item["required"])
+
+
+def test_the_feed_judges_a_compromised_key_by_the_log_not_the_key_table(
+    client: TestClient[Any], body: BodyFixture
+) -> None:
+    operator = {"Authorization": f"Bearer {make_operator_token()}"}
+    response = client.post(f"/api/v1/keys/{body.kid}/compromise", json={}, headers=operator)
+    assert response.status_code == 200, response.text
+    # Erased from the key table behind the app: the write side signs with the key again.
+    sql("UPDATE signing_key SET state = 'active', compromised_at = NULL WHERE kid = {}", body.kid)
+    issue(client, body, ONE)
+    (revision,) = [i for i in all_items(client) if i["typ"] == "starmark-cert+jws"]
+    assert not revision["verified"] and revision["number"] is None
+    feed = feedparser.parse(client.get("/feed.atom").content)
+    assert feed.entries[0].title.startswith("签名无效 Signature invalid")

@@ -17,14 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from litestar.testing import TestClient
 from piccolo.querystring import QueryString
 
 from registry.certificates.tables import Certificate
+from registry.cli import main
 from signing.jws import CompactJWS
 from tests.conftest import run
-from tests.factories import BodyFixture, certificate_fields
+from tests.factories import BodyFixture, certificate_fields, make_operator_token
 from tests.registry.cli.test_registry_cli import starmark
 from tests.registry.verification.conftest import add_event, issue, today
 from tests.signing import rfc6962_reference as rfc
@@ -273,3 +275,64 @@ def test_a_database_from_before_the_log_upgrades_in_place_with_db_migrate(
     assert typs == ["starmark-cert+jws"] * 5 + ["starmark-status+jws", "starmark-key+jws"]
     again = starmark(cli_env, "db", "migrate")
     assert "added" not in again.stdout
+
+
+def verify_bundle(client: TestClient[Any], index: int, folder: Path) -> Any:
+    """`starmark verify BUNDLE --jwks J --log-key K`, offline, with what the registry serves."""
+    files = {
+        "bundle.json": client.get("/api/v1/log/bundle", params={"index": index}).text,
+        "jwks.json": client.get("/.well-known/jwks.json").text,
+        "log.key": client.get("/log/key").text,
+    }
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return verify_offline(folder)
+
+
+def verify_offline(folder: Path) -> Any:
+    return CliRunner().invoke(
+        main,
+        [
+            "verify",
+            str(folder / "bundle.json"),
+            "--jwks",
+            str(folder / "jwks.json"),
+            "--log-key",
+            str(folder / "log.key"),
+        ],
+    )
+
+
+def test_a_bundle_carries_the_key_compromise_the_key_table_no_longer_shows(
+    client: TestClient[Any], body: BodyFixture, tmp_path: Path
+) -> None:
+    issue(client, body, "SMT-LOG-0100", score=92, start=today() - timedelta(days=90))
+    before = client.get("/api/v1/certificates/SMT-LOG-0100").json()["revisions"][0]["log_index"]
+    operator = {"Authorization": f"Bearer {make_operator_token()}"}
+    response = client.post(f"/api/v1/keys/{body.kid}/compromise", json={}, headers=operator)
+    assert response.status_code == 200, response.text
+    # An intruder erases the compromise from the key table (and so from the JWKS).
+    sql("UPDATE signing_key SET state = 'active', compromised_at = NULL WHERE kid = {}", body.kid)
+    issue(client, body, "SMT-LOG-0101", score=92, start=today() - timedelta(days=90))
+    after = client.get("/api/v1/certificates/SMT-LOG-0101").json()["revisions"][0]["log_index"]
+    assert before < after
+    assert client.get("/.well-known/jwks.json").json()["keys"][-1]["compromised_at"] is None
+
+    later = verify_bundle(client, after, tmp_path)
+    assert later.exit_code == 1, later.output
+    assert "SIGNATURE INVALID" in later.output and "compromised" in later.output
+    bundle = json.loads((tmp_path / "bundle.json").read_text())
+    assert [s["index"] for s in bundle["key_statements"]] == [
+        e["index"] for e in all_entries(client) if e["typ"] == "starmark-key+jws"
+    ][-2:]
+    # (The earlier certificate was signed in the second of the compromise, so it
+    # does not count either; tests/signing/test_compromise_position.py holds
+    # the positions apart.)
+
+    # A bundle whose key statement was left out of the tree does not pass.
+    statement = bundle["key_statements"][-1]
+    statement["index"] = after
+    (tmp_path / "bundle.json").write_text(json.dumps(bundle))
+    swapped = verify_offline(tmp_path)
+    assert swapped.exit_code == 1
+    assert "NOT IN THE LOG" in swapped.output

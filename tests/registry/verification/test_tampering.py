@@ -197,3 +197,35 @@ def test_a_damaged_key_row_makes_the_page_red_not_an_error(
     response = client.get(f"/v/{NUMBER}")
     assert response.status_code == 200
     assert verdict_of(response.text)["status"] == "signature_invalid"
+
+
+def compromise_now(client: TestClient[Any], kid: str | None) -> None:
+    operator = {"Authorization": f"Bearer {make_operator_token()}"}
+    response = client.post(f"/api/v1/keys/{kid}/compromise", json={}, headers=operator)
+    assert response.status_code == 200, response.text
+
+
+def test_a_compromise_erased_from_the_key_table_still_holds_from_the_log(
+    client: TestClient[Any], body: BodyFixture
+) -> None:
+    compromise_now(client, body.kid)
+    sql("UPDATE signing_key SET state = 'active', compromised_at = NULL WHERE kid = {}", body.kid)
+    # The write side now takes the key for usable and signs with it; the log
+    # still holds the statement, so what the key signs after it counts nowhere.
+    issue(client, body, NUMBER, score=96, start=today() - timedelta(days=90))
+    assert page_verdict(client)["status"] == "signature_invalid"
+    api = client.get(f"/api/v1/certificates/{NUMBER}/verification")
+    assert api.status_code == 200
+    assert api.json()["status"] == "signature_invalid"
+
+
+def test_a_damaged_key_statement_in_the_log_makes_the_page_red(
+    client: TestClient[Any], body: BodyFixture
+) -> None:
+    issue(client, body, NUMBER, score=96, start=today() - timedelta(days=90))
+    assert page_verdict(client)["status"] == "valid"
+    sql(
+        "UPDATE log_entry SET jws = jws || 'x' WHERE typ = 'starmark-key+jws' AND body = {}",
+        body.code,
+    )
+    assert page_verdict(client)["status"] == "signature_invalid"

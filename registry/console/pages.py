@@ -1,0 +1,74 @@
+"""Rendering console pages: the frame every page shares and the outcome hook.
+
+Every action's outcome is written to `id="console-message"` with
+`data-result="ok|error"` (PRODUCT §4): given directly (`message=`), or kept in
+the session across a redirect (`guards.flash`) and shown by the next page.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from litestar import MediaType, Request
+from litestar.response import Template
+
+from registry.console.accounts import ConsoleAccount
+from registry.console.guards import take_flash
+from registry.i18n import Catalogs, current_language
+from signing.scheme import GB_T_27922_2011
+
+__all__ = ["_", "error", "ok", "page"]
+
+
+@functools.cache
+def _catalogs() -> Catalogs:
+    return Catalogs()
+
+
+def _(message: str) -> str:
+    """gettext in the page's language (domain `console`; `make i18n`)."""
+    return _catalogs().gettext(message)
+
+
+def level_thresholds(lang: str) -> list[tuple[float, str]]:
+    """(minimum score, level word) highest first, for the live check of the score
+    (static/js/console.js): the scheme's own thresholds, never copied into the script."""
+    return [
+        (float(minimum), level.en if lang == "en" else level.zh)
+        for minimum, level in GB_T_27922_2011.thresholds
+    ]
+
+
+def ok(text: str) -> dict[str, str]:
+    return {"result": "ok", "text": text}
+
+
+def error(text: str) -> dict[str, str]:
+    return {"result": "error", "text": text}
+
+
+def page(
+    request: Request[Any, Any, Any],
+    template: str,
+    *,
+    account: ConsoleAccount | None,
+    message: dict[str, str] | None = None,
+    status_code: int = 200,
+    **context: Any,
+) -> Template:
+    """A console page; `message` (or the one flashed before a redirect) in the hook."""
+    shown = message or take_flash(request)
+    return Template(
+        template_name=f"console/{template}",
+        context={
+            "account": account,
+            "message": shown,
+            "live_thresholds": level_thresholds(current_language()),
+            **context,
+        },
+        status_code=status_code,
+        media_type=MediaType.HTML,
+        # Pages about one person's work: never kept by a shared cache.
+        headers={"Cache-Control": "no-store"},
+    )

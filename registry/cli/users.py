@@ -1,4 +1,5 @@
-"""`starmark user add EMAIL (--body CODE | --operator) [--role issuer|viewer] [--password-stdin]`."""
+"""Console accounts: `starmark user add EMAIL (--body CODE | --operator)
+[--role issuer|viewer] [--password-stdin]`."""
 
 from __future__ import annotations
 
@@ -34,9 +35,7 @@ def user_group() -> None:
     is_flag=True,
     help="Read the password from standard input instead of printing a link to set it.",
 )
-def add(
-    email: str, body_code: str | None, operator: bool, role: str, password_stdin: bool
-) -> None:
+def add(email: str, body_code: str | None, operator: bool, role: str, password_stdin: bool) -> None:
     """Add a console account.
 
     Without --password-stdin it prints a one-time link, valid for 24 hours, where

@@ -113,9 +113,7 @@ def check_new_password(password: str, *, field: str = "password") -> None:
     if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
         raise InvalidInputError(
             f"a password has {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters",
-            errors=[
-                FieldError(field, f"{MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters")
-            ],
+            errors=[FieldError(field, f"{MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters")],
         )
 
 
@@ -145,7 +143,8 @@ async def add_user(
     address = normalise_email(email)
     if role not in ROLES:
         raise InvalidInputError(
-            f"role must be one of {', '.join(ROLES)}", errors=[FieldError("role", "issuer or viewer")]
+            f"role must be one of {', '.join(ROLES)}",
+            errors=[FieldError("role", "issuer or viewer")],
         )
     if is_operator == (body_code is not None):
         raise InvalidInputError(

@@ -40,7 +40,9 @@ class DatabaseStore(Store):
     def _now() -> datetime:
         return datetime.now(UTC)
 
-    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+    async def set(
+        self, key: str, value: str | bytes, expires_in: int | timedelta | None = None
+    ) -> None:
         data = value.encode() if isinstance(value, str) else value
         lifetime = _seconds(expires_in)
         now = self._now()

@@ -30,7 +30,7 @@ class AuthPages(Controller):
     async def login_form(
         self,
         request: Request[Any, Any, Any],
-        next: FromQuery[str | None] = None,  # noqa: A002 - the parameter's name in the URL
+        next: FromQuery[str | None] = None,
         done: FromQuery[str | None] = None,
     ) -> Template:
         message = None

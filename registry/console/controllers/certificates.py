@@ -55,9 +55,7 @@ def _read_path(request: Request[Any, Any, Any]) -> VerificationService:
     return service
 
 
-def _context(
-    request: Request[Any, Any, Any], account: ConsoleAccount
-) -> WriteContext:
+def _context(request: Request[Any, Any, Any], account: ConsoleAccount) -> WriteContext:
     settings: Settings = request.app.state.settings
     vault: HostedKeyVault = request.app.state.vault
     return WriteContext(
@@ -272,7 +270,7 @@ class CertificatePages(Controller):
             )
         if problem is not None or stored is None:
             assert problem is not None
-            errors = {}
+            errors: dict[str, list[str]] = {}
             for e in problem.errors:
                 errors.setdefault(e.field.split(".", 1)[0], []).append(e.message)
             detail = (
@@ -359,4 +357,3 @@ class CertificatePages(Controller):
                 "Cache-Control": "no-store",
             },
         )
-

@@ -160,9 +160,7 @@ def test_another_bodys_certificate_is_not_found(
     assert 'data-number="OTH-2026-0001"' not in listing.text
 
 
-def test_a_viewer_reads_but_cannot_write(
-    console: TestClient[Any], body: BodyFixture
-) -> None:
+def test_a_viewer_reads_but_cannot_write(console: TestClient[Any], body: BodyFixture) -> None:
     issued = console.post(
         "/api/v1/certificates", json=certificate_fields("SMT-2026-0001"), headers=body.auth
     )

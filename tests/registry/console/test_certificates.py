@@ -53,7 +53,9 @@ def audit_actors(action: str) -> list[str]:
 def test_issue_from_the_form_publishes_the_same_signed_certificate(
     clerk: TestClient[Any], body: BodyFixture
 ) -> None:
-    answer = post_form(clerk, "/console/certificates/new", issue_form(), "/console/certificates/new")
+    answer = post_form(
+        clerk, "/console/certificates/new", issue_form(), "/console/certificates/new"
+    )
     assert answer.status_code == 303
     assert answer.headers["location"] == "/console/certificates/SMT-2026-0001"
     page = clerk.get(answer.headers["location"])
@@ -98,7 +100,9 @@ def test_a_number_already_taken_is_a_conflict_shown_on_the_form(
         == 201
     )
     before = count_rows()
-    answer = post_form(clerk, "/console/certificates/new", issue_form(), "/console/certificates/new")
+    answer = post_form(
+        clerk, "/console/certificates/new", issue_form(), "/console/certificates/new"
+    )
     assert answer.status_code == 409
     assert "already taken" in answer.text
     assert count_rows() == before
@@ -113,7 +117,10 @@ def test_suspend_reinstate_and_revoke_with_confirmation(
     suspended = post_form(clerk, events, {"status": "suspended", "reason": "客户投诉调查"}, page)
     assert suspended.status_code == 303
     assert 'data-status="suspended"' in clerk.get(page).text
-    assert post_form(clerk, events, {"status": "reinstated", "reason": "调查结束"}, page).status_code == 303
+    assert (
+        post_form(clerk, events, {"status": "reinstated", "reason": "调查结束"}, page).status_code
+        == 303
+    )
     assert 'data-status="valid"' in clerk.get(page).text
     # Revoking without ticking the box changes nothing.
     before = count_rows()
@@ -130,7 +137,9 @@ def test_suspend_reinstate_and_revoke_with_confirmation(
     shown = clerk.get(page)
     assert 'data-status="revoked"' in shown.text
     assert console_message(shown.text)[0] == "ok"  # type: ignore[index]
-    assert clerk.get("/api/v1/certificates/SMT-2026-0001/verification").json()["status"] == "revoked"
+    assert (
+        clerk.get("/api/v1/certificates/SMT-2026-0001/verification").json()["status"] == "revoked"
+    )
     assert audit_actors("certificate.revoked") == ["console:clerk@cqct.example"]
 
 

@@ -33,7 +33,7 @@
     }
     var expected = checkCharacter(code.slice(0, 17));
     if (expected !== code.charAt(17)) {
-      return ["error", words.bad.replace("%s", expected)];
+      return ["error", words.bad.replace("{check}", expected)];
     }
     return ["ok", words.ok];
   }

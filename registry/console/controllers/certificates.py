@@ -45,7 +45,16 @@ from signing.status import EventStatus
 
 #: The status changes the form offers, and the ones that cannot be undone (PRODUCT §4:
 #: revoke and withdraw ask for confirmation).
-EVENT_CHOICES: Final = tuple(s.value for s in EventStatus if s is not EventStatus.ISSUED)
+EVENT_CHOICES: Final = tuple(
+    s.value
+    for s in (
+        EventStatus.SUSPENDED,
+        EventStatus.REINSTATED,
+        EventStatus.REVOKED,
+        EventStatus.WITHDRAWN,
+        EventStatus.SURVEILLANCE_PASSED,
+    )
+)
 PERMANENT: Final = frozenset({EventStatus.REVOKED.value, EventStatus.WITHDRAWN.value})
 MARK_TYPES: Final = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 

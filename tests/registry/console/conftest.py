@@ -91,6 +91,7 @@ def console(clean_db: Engine, settings: Settings) -> Iterator[TestClient[Any]]:
     app = create_app(settings, engine=clean_db)
     with TestClient(app=app, base_url=BASE_URL, raise_server_exceptions=False) as client:
         client.headers["Accept"] = "text/html"
+        client.headers["Accept-Language"] = "en"
         yield client
 
 

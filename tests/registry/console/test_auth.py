@@ -39,6 +39,10 @@ def test_a_wrong_password_is_refused(console: TestClient[Any], body: BodyFixture
     answer = sign_in(console, "clerk@cqct.example", "not the password")
     assert answer.status_code == 401
     assert console_message(answer.text) == ("error", "Wrong e-mail address or password.")
+    # In the page's language.
+    console.headers["Accept-Language"] = "zh-CN"
+    answer = sign_in(console, "clerk@cqct.example", "not the password")
+    assert console_message(answer.text) == ("error", "电子邮箱或密码错误。")
     assert console.get("/console", follow_redirects=False).status_code == 303
 
 

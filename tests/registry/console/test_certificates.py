@@ -207,4 +207,4 @@ def test_the_page_carries_the_live_checks_words_and_thresholds(clerk: TestClient
     assert '<script src="/static/js/console.js" defer></script>' in page
     assert "data-live-checks=" in page
     thresholds = page.split('data-thresholds="')[1].split('"')[0].replace("&#34;", '"')
-    assert json.loads(thresholds)[0] == [95.0, "五星级"]
+    assert json.loads(thresholds)[0] == [95.0, "Five-star"]

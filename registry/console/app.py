@@ -12,21 +12,34 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, Final
 
 from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
+from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
-from litestar.middleware.session.server_side import ServerSideSessionConfig
+from litestar.middleware.session.server_side import (
+    ServerSideSessionBackend,
+    ServerSideSessionConfig,
+)
 from litestar.stores.base import Store
+from litestar.types import Message, ScopeSession
 from piccolo.engine.base import Engine
 
 from registry.console.controllers.auth import AuthPages
 from registry.console.controllers.certificates import CertificatePages
 from registry.console.controllers.dashboard import DashboardPage
-from registry.console.guards import LoginRequiredError, provide_account, redirect_to_login
+from registry.console.guards import (
+    NEW_SESSION_ID,
+    SESSION_COOKIE,
+    SESSION_STORE,
+    LoginRequiredError,
+    provide_account,
+    redirect_to_login,
+)
 from registry.console.lockout import LoginLockout
 from registry.console.store import session_store
 from registry.ratelimit import limit_storage
@@ -36,7 +49,6 @@ from registry.verification.services import VerificationService
 __all__ = ["CONSOLE_PATH", "SESSION_STORE", "console_lifespan", "console_router", "console_stores"]
 
 CONSOLE_PATH: Final = "/console"
-SESSION_STORE: Final = "console_sessions"
 #: PRODUCT §4: a console session ends after 8 hours without a request.
 IDLE_SECONDS: Final = 8 * 60 * 60
 
@@ -45,9 +57,38 @@ def _secure(settings: Settings) -> bool:
     return settings.public_url.startswith("https://")
 
 
+class RotatingSessionBackend(ServerSideSessionBackend):
+    """Litestar's server-side sessions, with a new id when a person signs in.
+
+    Litestar keeps the id the cookie brought; after `guards.start_session` the
+    session is stored under the new id it chose instead (no session fixation).
+    """
+
+    def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+        new_id = (connection.scope.get("state") or {}).get(NEW_SESSION_ID)
+        return str(new_id) if new_id else super().get_session_id(connection)
+
+    async def store_in_message(
+        self,
+        scope_session: ScopeSession,
+        message: Message,
+        connection: ASGIConnection[Any, Any, Any, Any],
+    ) -> None:
+        # A visitor who is not signed in (the login page) gets no cookie and no stored row.
+        anonymous = isinstance(scope_session, dict) and not scope_session
+        if anonymous and not connection.cookies.get(self.config.key):
+            return
+        await super().store_in_message(scope_session, message, connection)
+
+
+@dataclass
+class ConsoleSessionConfig(ServerSideSessionConfig):
+    _backend_class = RotatingSessionBackend
+
+
 def session_config(settings: Settings) -> ServerSideSessionConfig:
-    return ServerSideSessionConfig(
-        key="starmark_console",
+    return ConsoleSessionConfig(
+        key=SESSION_COOKIE,
         store=SESSION_STORE,
         max_age=IDLE_SECONDS,
         renew_on_access=True,

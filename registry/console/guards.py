@@ -7,6 +7,7 @@ own body's certificates only: another body's is 404, as if it did not exist.
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -24,11 +25,17 @@ __all__ = [
     "require_body",
     "require_writer",
     "safe_next",
+    "start_session",
     "take_flash",
 ]
 
 SESSION_ACCOUNT = "account_id"
 SESSION_FLASH = "flash"
+#: The session cookie's name and the app store that keeps sessions (registry/console/app.py).
+SESSION_COOKIE = "starmark_console"
+SESSION_STORE = "console_sessions"
+#: Where `start_session` leaves the id a new session is stored under (the request's state).
+NEW_SESSION_ID = "starmark.console.new_session_id"
 
 
 class LoginRequiredError(Exception):
@@ -58,6 +65,17 @@ async def provide_account(request: Request[Any, Any, Any]) -> ConsoleAccount:
     if account is None:
         raise LoginRequiredError
     return account
+
+
+async def start_session(request: Request[Any, Any, Any], account: ConsoleAccount) -> None:
+    """Signs `account` in under a new session id: an id planted before the login
+    (session fixation) is forgotten, and its stored session deleted."""
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        await request.app.stores.get(SESSION_STORE).delete(old)
+    # The session middleware stores the session under this id (`RotatingSessionBackend`).
+    request.scope.setdefault("state", {})[NEW_SESSION_ID] = secrets.token_hex(32)
+    request.set_session({SESSION_ACCOUNT: account.id})
 
 
 def require_writer(account: ConsoleAccount) -> None:

@@ -9,7 +9,7 @@ from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from registry.console import accounts
-from registry.console.guards import SESSION_ACCOUNT, flash, safe_next
+from registry.console.guards import flash, safe_next, start_session
 from registry.console.lockout import LoginLockout
 from registry.console.pages import _, error, ok, page
 from registry.dependencies import utc_now
@@ -69,7 +69,7 @@ class AuthPages(Controller):
                 next=target,
                 username=username,
             )
-        request.set_session({SESSION_ACCOUNT: account.id})
+        await start_session(request, account)
         flash(request, "ok", _("Signed in as %(email)s.") % {"email": account.email})
         return Redirect(target, status_code=303)
 

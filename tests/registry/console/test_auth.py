@@ -184,3 +184,27 @@ def test_a_viewer_reads_but_cannot_write(console: TestClient[Any], body: BodyFix
     assert refused.status_code == 403
     assert count_rows() == before
     assert console.get("/api/v1/certificates/SMT-2026-0001").json()["status"] == "valid"
+
+
+def test_signing_in_replaces_a_session_id_planted_beforehand(
+    console: TestClient[Any], body: BodyFixture
+) -> None:
+    make_user("clerk@cqct.example", body=body.code)
+    planted = "f" * 64
+    console.cookies.set("starmark_console", planted, domain="testserver.local", path="/console")
+    answer = sign_in(console, "clerk@cqct.example")
+    assert answer.status_code == 303
+    cookie = next(
+        c for c in answer.headers.get_list("set-cookie") if c.startswith("starmark_console=")
+    )
+    assert planted not in cookie
+    # Whoever holds the planted id is not signed in.
+    console.cookies.clear()
+    console.cookies.set("starmark_console", planted, domain="testserver.local", path="/console")
+    assert console.get("/console", follow_redirects=False).status_code == 303
+
+
+def test_the_login_page_sets_no_session_cookie(console: TestClient[Any]) -> None:
+    page = console.get("/console/login")
+    assert page.status_code == 200
+    assert not any(c.startswith("starmark_console=") for c in page.headers.get_list("set-cookie"))

@@ -19,6 +19,7 @@ from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
+from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.middleware.session.server_side import (
@@ -41,7 +42,9 @@ from registry.console.guards import (
     redirect_to_login,
 )
 from registry.console.lockout import LoginLockout
+from registry.console.pages import error_page
 from registry.console.store import session_store
+from registry.errors import RegistryError
 from registry.ratelimit import limit_storage
 from registry.settings import Settings
 from registry.verification.services import VerificationService
@@ -126,7 +129,11 @@ def console_router(settings: Settings) -> Router:
             DefineMiddleware(CSRFMiddleware, config=csrf_config(settings)),
         ],
         dependencies={"account": Provide(provide_account)},
-        exception_handlers={LoginRequiredError: redirect_to_login},
+        exception_handlers={
+            LoginRequiredError: redirect_to_login,
+            RegistryError: error_page,
+            HTTPException: error_page,
+        },
         include_in_schema=False,
     )
 

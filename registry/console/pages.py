@@ -10,15 +10,17 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from litestar import MediaType, Request
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, PermissionDeniedException
 from litestar.response import Template
 
 from registry.console.accounts import ConsoleAccount
 from registry.console.guards import take_flash
+from registry.errors import RegistryError
 from registry.i18n import Catalogs, current_language
 from signing.scheme import GB_T_27922_2011
 
-__all__ = ["_", "error", "ok", "page"]
+__all__ = ["_", "error", "error_page", "ok", "page"]
 
 
 @functools.cache
@@ -72,3 +74,38 @@ def page(
         # Pages about one person's work: never kept by a shared cache.
         headers={"Cache-Control": "no-store"},
     )
+
+
+def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """A refused console request as a console page, the reason in `#console-message`.
+
+    The console router's handler for registry errors and HTTP errors: a viewer's
+    write (403), another body's certificate (404), a form without its CSRF
+    token (403), the login lockout (429, Retry-After).
+    """
+    if isinstance(exc, RegistryError):
+        status, detail, headers = exc.status_code, exc.detail, exc.headers
+    elif isinstance(exc, HTTPException):
+        status, detail, headers = exc.status_code, exc.detail, dict(exc.headers or {})
+        if isinstance(exc, PermissionDeniedException):
+            # Litestar's CSRF middleware: the only 403 it raises here.
+            detail = _(
+                "This form is out of date or did not come from this site, so nothing was "
+                "changed. Reload the page and try again."
+            )
+    else:
+        raise exc
+    if status == 429:
+        detail = _("Too many wrong passwords. Try again in %(minutes)s minutes.") % {
+            "minutes": max(1, -(-int(headers.get("Retry-After", "900")) // 60))
+        }
+    response = page(
+        request,
+        "error.html",
+        account=None,
+        message=error(detail),
+        status_code=status,
+        status=status,
+    )
+    response.headers.update(headers)
+    return response

@@ -54,7 +54,10 @@ def test_five_wrong_passwords_lock_the_account(console: TestClient[Any], body: B
     locked = sign_in(console, "clerk@cqct.example", PASSWORD)
     assert locked.status_code == 429
     assert 0 < int(locked.headers["retry-after"]) <= 15 * 60
-    assert "<html" in locked.text
+    assert console_message(locked.text) == (
+        "error",
+        "Too many wrong passwords. Try again in 15 minutes.",
+    )
 
 
 def test_five_wrong_passwords_from_one_address_lock_it_for_every_account(
@@ -98,7 +101,9 @@ def test_a_post_without_the_csrf_token_is_refused_and_changes_nothing(
     fields = {"number": "SMT-2026-0001", "score": "92", "holder.name": "某公司"}
     answer = clerk.post("/console/certificates/new", data=fields)
     assert answer.status_code == 403
-    assert "<html" in answer.text
+    result, text = console_message(answer.text) or ("", "")
+    assert result == "error"
+    assert "nothing was changed" in text
     wrong = clerk.post("/console/certificates/new", data={**fields, "_csrf_token": "x" * 80})
     assert wrong.status_code == 403
     assert count_rows() == before
@@ -182,6 +187,7 @@ def test_a_viewer_reads_but_cannot_write(console: TestClient[Any], body: BodyFix
         data={"status": "suspended", "reason": "x", "_csrf_token": token},
     )
     assert refused.status_code == 403
+    assert (console_message(refused.text) or ("",))[0] == "error"
     assert count_rows() == before
     assert console.get("/api/v1/certificates/SMT-2026-0001").json()["status"] == "valid"
 

@@ -21,6 +21,7 @@ from registry import db
 from registry.bodies.controllers import BodyController, KeyController, jwks
 from registry.bodies.services import HostedKeyVault, ensure_registry_key
 from registry.certificates.controllers import CertificateController
+from registry.console.app import console_lifespan, console_router, console_stores
 from registry.dependencies import provide_answers, provide_settings, provide_vault, utc_now
 from registry.i18n import LanguageMiddleware, install_i18n
 from registry.limits import CheckedRequest, refuse_impossible_parameters
@@ -144,7 +145,10 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             healthz,
             MetricsController,
             create_static_files_router(path="/static", directories=[static_dir()]),
+            # The console: sessions and CSRF on its own router only (registry/console/app.py).
+            console_router(settings),
         ],
+        stores=console_stores(settings),
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),
             "vault": Provide(provide_vault, sync_to_thread=False),
@@ -184,6 +188,7 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             verification_lifespan(bound, replica=replica),
             counts_lifespan(),
             rate_limit_lifespan(settings.rate_limits),
+            console_lifespan(settings, bound),
         ],
     )
     app.state.settings = settings

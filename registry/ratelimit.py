@@ -33,7 +33,13 @@ from litestar.handlers.base import BaseRouteHandler
 from registry.errors import RateLimitedError
 from registry.settings import RateLimitSettings
 
-__all__ = ["ROUTE_GROUPS", "RateLimiter", "client_address", "rate_limit_guard"]
+__all__ = [
+    "ROUTE_GROUPS",
+    "RateLimiter",
+    "client_address",
+    "limit_storage",
+    "rate_limit_guard",
+]
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +102,25 @@ def client_address(
     return address
 
 
+def limit_storage(settings: RateLimitSettings) -> Storage:
+    """Redis when STARMARK_REDIS_URL is set (every process shares the counts), else memory.
+
+    Also the console's wrong-password lockout (registry/console/lockout.py). Build it
+    inside the event loop that will use it (an app lifespan).
+    """
+    if settings.redis_url:
+        url = settings.redis_url
+        if not url.startswith("async+"):
+            url = "async+" + url
+        return RedisStorage(
+            url,
+            implementation="redispy",
+            key_prefix=settings.redis_prefix,
+            wrap_exceptions=True,
+        )
+    return MemoryStorage()
+
+
 class RateLimiter:
     """The groups' limits over one storage (Redis or memory)."""
 
@@ -107,20 +132,7 @@ class RateLimiter:
 
     @classmethod
     def from_settings(cls, settings: RateLimitSettings) -> RateLimiter:
-        storage: Storage
-        if settings.redis_url:
-            url = settings.redis_url
-            if not url.startswith("async+"):
-                url = "async+" + url
-            storage = RedisStorage(
-                url,
-                implementation="redispy",
-                key_prefix=settings.redis_prefix,
-                wrap_exceptions=True,
-            )
-        else:
-            storage = MemoryStorage()
-        return cls(settings, storage)
+        return cls(settings, limit_storage(settings))
 
     def client(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         peer = connection.client.host if connection.client else None

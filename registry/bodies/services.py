@@ -453,6 +453,17 @@ async def active_hosted_signer(
     )
 
 
+async def has_active_hosted_key(body_code: str, *, now: datetime) -> bool:
+    """Whether the registry can sign for the body now (else it signs offline, own key)."""
+    rows = await SigningKey.select(SigningKey.not_after).where(
+        SigningKey.custody == "hosted",
+        SigningKey.state == KeyState.ACTIVE.value,
+        SigningKey.not_before <= now,
+        SigningKey.body.code == body_code,
+    )
+    return any(row["not_after"] is None or row["not_after"] >= now for row in rows)
+
+
 # --- tokens -------------------------------------------------------------------
 
 

@@ -19,7 +19,7 @@ def main() -> None:
 
 
 def _register() -> None:
-    from registry.cli import admin, backups, certs, demo, log, mark, verify
+    from registry.cli import admin, backups, certs, demo, log, mark, users, verify
 
     main.add_command(verify.verify)
     main.add_command(admin.serve)
@@ -33,6 +33,7 @@ def _register() -> None:
     main.add_command(log.log_group)
     main.add_command(backups.backup)
     main.add_command(backups.restore)
+    main.add_command(users.user_group)
 
 
 _register()

@@ -1,0 +1,1 @@
+"""One Litestar controller a page group of the console."""

@@ -1,0 +1,36 @@
+"""`/console`: the dashboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+from litestar.response import Template
+
+from registry.console.accounts import ConsoleAccount
+from registry.console.pages import page
+from registry.console.reading import dashboard
+from registry.dependencies import utc_now
+from registry.search.query import LEVELS, STATUSES
+
+
+class DashboardPage(Controller):
+    path = "/"
+
+    @get("/", name="console-dashboard")
+    async def dashboard(
+        self, request: Request[Any, Any, Any], account: NamedDependency[ConsoleAccount]
+    ) -> Template:
+        state = request.app.state
+        data = await dashboard(
+            account, read_path=state.console_read_path, engine=state.console_engine, now=utc_now()
+        )
+        return page(
+            request,
+            "dashboard.html",
+            account=account,
+            data=data,
+            statuses=STATUSES,
+            levels=LEVELS,
+        )

@@ -23,6 +23,8 @@ from registry.bodies.services import HostedKeyVault, ensure_registry_key
 from registry.certificates.controllers import CertificateController
 from registry.dependencies import provide_answers, provide_settings, provide_vault, utc_now
 from registry.i18n import LanguageMiddleware, install_i18n
+from registry.imports.controllers import ImportController
+from registry.imports.worker import import_worker_lifespan
 from registry.limits import CheckedRequest, refuse_impossible_parameters
 from registry.log.controllers import AtomFeed, EventFeed, LogApi, LogText
 from registry.logs import RequestIdMiddleware
@@ -139,6 +141,7 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             AtomFeed,
             BodyController,
             KeyController,
+            ImportController,
             jwks,
             healthz,
             MetricsController,
@@ -182,6 +185,8 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             verification_lifespan(bound, replica=replica),
             counts_lifespan(),
             rate_limit_lifespan(settings.rate_limits),
+            # Import jobs run in the background of every app process (registry/imports).
+            import_worker_lifespan(settings.imports, clock=utc_now),
         ],
     )
     app.state.settings = settings

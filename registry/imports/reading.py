@@ -33,6 +33,7 @@ __all__ = [
     "HEADER_ALIASES",
     "MAX_FILE_BYTES",
     "MAX_ROWS",
+    "Row",
     "TabularFile",
     "read_table",
     "sniff_format",

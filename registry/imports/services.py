@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+import anyio.to_thread
+
 from registry.bodies.services import get_body
 from registry.errors import FieldError, InvalidInputError, NotFoundError
 from registry.imports.reading import read_table
@@ -143,7 +145,8 @@ async def start_import(
     """
     code = job_body(principal, body_code)
     await get_body(code)
-    table = read_table(filename, data)
+    # Reading a large workbook is CPU work: off the event loop.
+    table = await anyio.to_thread.run_sync(read_table, filename, data)
     job_id = uuid.uuid4()
     await ImportJob.insert(
         ImportJob(

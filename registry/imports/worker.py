@@ -47,7 +47,7 @@ from registry.bodies.services import HostedKeyVault, active_hosted_signer
 from registry.certificates import importer
 from registry.db import write_transaction
 from registry.errors import RegistryError
-from registry.imports.reading import read_table
+from registry.imports.reading import Row, read_table
 from registry.imports.tables import ImportJob, ImportJobRow
 from registry.metrics import IMPORT_ROWS
 from registry.principals import Principal
@@ -57,11 +57,34 @@ __all__ = ["ImportWorker", "import_worker_lifespan", "report_problems"]
 
 log = logging.getLogger(__name__)
 
+#: Rows given to the importer at a time (its batch: one transaction each).
+CHUNK_ROWS: Final = importer.BATCH_SIZE
 #: "holder_name: must not be empty" in the importer's row messages.
 _COLUMN_PROBLEM: Final = re.compile(
     r"^(?P<field>" + "|".join(importer.ALL_COLUMNS) + r"|[a-z_]+(?:\.[a-z_]+)+): (?P<problem>.+)$",
     re.S,
 )
+
+
+def _without_repeats(rows: list[Row]) -> tuple[list[Row], importer.ImportReport]:
+    """The rows but those whose number an earlier row of the file has, and a report
+    that refuses them as the importer would."""
+    report = importer.ImportReport()
+    first: dict[str, int] = {}
+    kept = []
+    for line, cells in rows:
+        number = cells.get("number", "").strip().upper()
+        if number and "__error__" not in cells:
+            if number in first:
+                report.rejected.append(
+                    importer.RowError(
+                        line, number, f"number repeats line {first[number]} of this file"
+                    )
+                )
+                continue
+            first[number] = line
+        kept.append((line, cells))
+    return kept, report
 
 
 def report_problems(message: str) -> list[tuple[str, str]]:
@@ -226,20 +249,44 @@ class ImportWorker:
         signer = await active_hosted_signer(body_code, vault=self.vault, now=now)
         IMPORT_ROWS.labels(kind="total").set(len(table.rows))
         IMPORT_ROWS.labels(kind="done").set(0)
+        principal = Principal(actor=row["created_by"], body_code=body_code)
 
-        def advance(n: int) -> None:
-            done[0] += n
-            IMPORT_ROWS.labels(kind="done").set(done[0])
+        async def store(rows: list[Row]) -> importer.ImportReport:
+            return await importer.import_certificates(
+                rows,
+                body_code=body_code,
+                signer=signer,
+                principal=principal,
+                now=now,
+                all_or_nothing=row["all_or_nothing"],
+            )
 
-        return await importer.import_certificates(
-            table.rows,
-            body_code=body_code,
-            signer=signer,
-            principal=Principal(actor=row["created_by"], body_code=body_code),
-            now=now,
-            all_or_nothing=row["all_or_nothing"],
-            progress=advance,
-        )
+        if row["all_or_nothing"]:
+            # One transaction for the whole file: one call.
+            report = await store(table.rows)
+            self._advance(done, len(table.rows))
+            return report
+        # Chunk by chunk: the importer signs a chunk without awaiting, so the
+        # app's requests (and this job's heartbeat) run between chunks, and the
+        # progress moves chunk by chunk. A number repeated across chunks is
+        # found here, as the importer finds one within a call.
+        rows, report = _without_repeats(table.rows)
+        for start in range(0, len(rows), CHUNK_ROWS):
+            chunk = rows[start : start + CHUNK_ROWS]
+            part = await store(chunk)
+            report.stored += part.stored
+            report.already_stored += part.already_stored
+            report.rejected.extend(part.rejected)
+            self._advance(done, len(chunk))
+            await asyncio.sleep(0)
+        self._advance(done, len(table.rows) - len(rows))
+        report.rejected.sort(key=lambda r: r.line)
+        return report
+
+    @staticmethod
+    def _advance(done: list[int], n: int) -> None:
+        done[0] += n
+        IMPORT_ROWS.labels(kind="done").set(done[0])
 
     async def _beat(self, job_id: uuid.UUID, done: list[int]) -> None:
         """Progress and the heartbeat, written while the job runs (a reload shows them)."""

@@ -365,3 +365,20 @@ def test_the_cli_imports_an_xlsx(
     assert "stored 2 certificate(s), rejected 1 row(s)" in result.stdout
     verdict = client.get("/api/v1/certificates/CLI-2026-0002/verification").json()
     assert verdict["status"] == "valid"
+
+
+def test_a_number_repeated_in_another_chunk_is_refused_as_a_repeat(
+    settings: Settings, clean_db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from registry.imports import worker as worker_module
+
+    monkeypatch.setattr(worker_module, "CHUNK_ROWS", 2)
+    body = make_body(settings)
+    numbers = ["REP-2026-0001", "REP-2026-0002", "REP-2026-0003", "REP-2026-0004"]
+    job_id = _queue(settings, body, [*numbers, "rep-2026-0001"])
+    assert run(worker(settings, "w").run_next()) is True
+    job = _job(job_id)
+    assert (job["rows_stored"], job["rows_refused"], job["rows_done"]) == (4, 1, 5)
+    principal = Principal(actor="token:test", body_code=body.code)
+    (refused,) = run(services.report_rows(principal, job_id))
+    assert refused.text() == "line 6: REP-2026-0001: number: number repeats line 2 of this file"

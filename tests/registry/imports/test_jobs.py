@@ -224,6 +224,10 @@ def test_files_that_are_not_tables_too_large_or_too_long_are_refused_and_nothing
         too_big = upload(client, body, "big.csv", b"x" * 10_000_001)
         assert too_big.status_code == 413
         assert "10 MB" in too_big.json()["detail"]
+        # Over what the upload route reads at all: refused while the form is read.
+        far_too_big = upload(client, body, "big.csv", b"x" * 11_000_000)
+        assert far_too_big.status_code == 413
+        assert "10 MB" in far_too_big.json()["detail"]
         no_file = client.post("/api/v1/imports", data={"a": "b"}, headers=body.auth)
         assert no_file.status_code in (400, 422)
         anonymous = client.post(
@@ -232,6 +236,11 @@ def test_files_that_are_not_tables_too_large_or_too_long_are_refused_and_nothing
         assert anonymous.status_code == 401
         assert count_rows() == before
         assert client.get("/api/v1/imports/not-a-job", headers=body.auth).status_code == 404
+        # The API's 1 MiB request limit does not apply to an upload: 3 MB is taken.
+        wide = header + ("y," * 6 + "z" * 88 + "\n") * 30_000
+        taken = upload(client, body, "wide.csv", wide.encode())
+        assert taken.status_code == 202, taken.text
+        assert taken.json()["rows"]["total"] == 30_000
 
 
 def query(q: Any) -> Any:

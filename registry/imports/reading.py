@@ -93,7 +93,7 @@ class TabularFile:
     rows: list[Row]
 
 
-def sniff_format(filename: str, data: bytes) -> Format:
+def sniff_format(filename: str, data: bytes, *, upload_limits: bool = True) -> Format:
     """`xlsx` for a workbook, `csv` for anything else that may be text.
 
     The bytes decide: a renamed file is what it is. An `.xlsx` is a zip holding
@@ -113,7 +113,7 @@ def sniff_format(filename: str, data: bytes) -> Format:
         if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
             what = "a Word or PowerPoint file" if "[Content_Types].xml" in names else "a zip file"
             raise _not_a_table(f"{what}, not an Excel workbook")
-        if inflated > MAX_XLSX_INFLATED_BYTES:
+        if upload_limits and inflated > MAX_XLSX_INFLATED_BYTES:
             raise InvalidInputError(
                 "the workbook is too large once unpacked: split it into files of at most "
                 f"{MAX_ROWS:,} rows",
@@ -132,9 +132,13 @@ def _not_a_table(what: str) -> InvalidInputError:
     )
 
 
-def read_table(filename: str, data: bytes) -> TabularFile:
+def read_table(filename: str, data: bytes, *, upload_limits: bool = True) -> TabularFile:
     """Read an upload or a file given to `starmark cert import`; refuse it whole when
     it is not a table we take.
+
+    `upload_limits` (10 MB, 50,000 rows) apply to what is uploaded; a file on
+    the server's own disk (`starmark cert import`) is read whatever its size,
+    as bulk issuance of 100,000 rows and more needs (docs/benchmarks.md).
 
     Blank rows are passed over; a row with a cell the registry cannot take as
     text is returned as `{"__error__": why}` so the row report names it.
@@ -144,15 +148,16 @@ def read_table(filename: str, data: bytes) -> TabularFile:
         InvalidInputError: (field `file`) not CSV or `.xlsx`, not readable, more
             than `MAX_ROWS` rows, or a header that does not name the columns.
     """
-    if len(data) > MAX_FILE_BYTES:
+    if upload_limits and len(data) > MAX_FILE_BYTES:
         raise PayloadTooLargeError(
             f"the file is {len(data) / 1e6:.1f} MB; at most {MAX_FILE_BYTES // 1_000_000} MB "
             "is taken: split it into smaller files",
             errors=[FieldError("file", "over 10 MB")],
         )
-    kind = sniff_format(filename, data)
+    kind = sniff_format(filename, data, upload_limits=upload_limits)
     lines = _xlsx_lines(data) if kind == "xlsx" else _csv_lines(data)
-    return TabularFile(kind, list(_named_rows(lines)))
+    max_rows = MAX_ROWS if upload_limits else None
+    return TabularFile(kind, list(_named_rows(lines, max_rows=max_rows)))
 
 
 def _csv_lines(data: bytes) -> Iterator[tuple[int, list[object]]]:
@@ -187,8 +192,10 @@ def _is_filled(cell: object) -> bool:
     return True
 
 
-def _named_rows(lines: Iterable[tuple[int, list[object]]]) -> Iterator[Row]:
-    """The header checked, then each row as {column: text}; refuses over MAX_ROWS rows."""
+def _named_rows(
+    lines: Iterable[tuple[int, list[object]]], *, max_rows: int | None
+) -> Iterator[Row]:
+    """The header checked, then each row as {column: text}; refuses over `max_rows` rows."""
     lines = iter(lines)
     try:
         _, header = next(lines)
@@ -201,10 +208,10 @@ def _named_rows(lines: Iterable[tuple[int, list[object]]]) -> Iterator[Row]:
     count = 0
     for line, cells in lines:
         count += 1
-        if count > MAX_ROWS:
+        if max_rows is not None and count > max_rows:
             raise InvalidInputError(
-                f"the file has more than {MAX_ROWS:,} rows: split it into smaller files",
-                errors=[FieldError("file", f"more than {MAX_ROWS:,} rows")],
+                f"the file has more than {max_rows:,} rows: split it into smaller files",
+                errors=[FieldError("file", f"more than {max_rows:,} rows")],
             )
         # A workbook row is as wide as the sheet; cells past the header's must be empty.
         while len(cells) > len(names) and not _is_filled(cells[-1]):

@@ -183,6 +183,9 @@ def test_over_ten_megabytes_or_fifty_thousand_rows_is_refused() -> None:
     assert "more than 50,000 rows" in too_long.value.detail
     # 50,000 is still taken (each row then fails on its own).
     assert len(read_table("in.csv", (header + "x\n" * MAX_ROWS).encode()).rows) == MAX_ROWS
+    # A file on the server's disk (`starmark cert import`, bulk issuance) has no upload limits.
+    on_disk = read_table("in.csv", (header + "x\n" * (MAX_ROWS + 1)).encode(), upload_limits=False)
+    assert len(on_disk.rows) == MAX_ROWS + 1
 
 
 def test_a_header_that_names_no_known_columns_is_refused() -> None:

@@ -61,7 +61,8 @@ log = logging.getLogger(__name__)
 CHUNK_ROWS: Final = importer.BATCH_SIZE
 #: "holder_name: must not be empty" in the importer's row messages.
 _COLUMN_PROBLEM: Final = re.compile(
-    r"^(?P<field>" + "|".join(importer.ALL_COLUMNS) + r"|[a-z_]+(?:\.[a-z_]+)+): (?P<problem>.+)$",
+    r"^(?P<field>" + "|".join(importer.ALL_COLUMNS) + r"|[a-z_]+(?:\.[a-z_]+|\[\d+\])+): "
+    r"(?P<problem>.+)$",
     re.S,
 )
 

@@ -391,3 +391,21 @@ def test_a_number_repeated_in_another_chunk_is_refused_as_a_repeat(
     principal = Principal(actor="token:test", body_code=body.code)
     (refused,) = run(services.report_rows(principal, job_id))
     assert refused.text() == "line 6: REP-2026-0001: number: number repeats line 2 of this file"
+
+
+def test_the_report_names_the_column_of_each_problem() -> None:
+    from registry.imports.worker import report_problems
+
+    assert report_problems("uscc: mistyped; sites[1]: too long; score: below 70") == [
+        ("uscc", "mistyped"),
+        ("sites[1]", "too long"),
+        ("score", "below 70"),
+    ]
+    assert report_problems("number is already taken") == [("number", "number is already taken")]
+    assert report_problems("has 9 cells, the header has 8") == [
+        ("", "has 9 cells, the header has 8")
+    ]
+    row = services.ReportRow(7, "", "", "has 9 cells, the header has 8")
+    assert row.text() == "line 7: -: -: has 9 cells, the header has 8"
+    neutral = services.report_csv_bytes([services.ReportRow(2, "=HYPERLINK(1)", "number", "@x")])
+    assert neutral.decode("utf-8-sig").splitlines()[1] == "2,'=HYPERLINK(1),number,'@x"

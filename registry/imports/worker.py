@@ -57,6 +57,8 @@ __all__ = ["ImportWorker", "import_worker_lifespan", "report_problems"]
 
 log = logging.getLogger(__name__)
 
+#: A job taken over this many times (its process died each time) fails instead.
+MAX_ATTEMPTS: Final = 3
 #: Rows given to the importer at a time (its batch: one transaction each).
 CHUNK_ROWS: Final = importer.BATCH_SIZE
 #: "holder_name: must not be empty" in the importer's row messages.
@@ -195,9 +197,21 @@ class ImportWorker:
                     }
                 )
                 .where((ImportJob.id == job_id) & self._claimable(now))
-                .returning(ImportJob.id, ImportJob.started_at)
+                .returning(ImportJob.id, ImportJob.started_at, ImportJob.attempts)
             )
             if not claimed:
+                return None
+            if claimed[0]["attempts"] > MAX_ATTEMPTS:
+                # Its process died every time (a workbook that exhausts memory?):
+                # stop taking it over, say so.
+                await ImportJob.update(
+                    {
+                        ImportJob.state: "failed",
+                        ImportJob.error: f"the import stopped {MAX_ATTEMPTS} times without "
+                        "finishing: split the file and import the parts",
+                        ImportJob.finished_at: now,
+                    }
+                ).where(ImportJob.id == job_id)
                 return None
             if claimed[0]["started_at"] is None:
                 await ImportJob.update({ImportJob.started_at: now}).where(ImportJob.id == job_id)

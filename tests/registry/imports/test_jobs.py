@@ -352,6 +352,26 @@ def test_a_job_left_running_by_a_dead_process_is_taken_over_and_resumed(
     assert _job(job_id)["state"] == "done"
 
 
+def test_a_job_whose_process_dies_every_time_fails_instead_of_looping(
+    settings: Settings, clean_db: Engine
+) -> None:
+    body = make_body(settings)
+    job_id = _queue(settings, body, ["LOOP-2026-0001"])
+    query(
+        ImportJob.update(
+            {
+                ImportJob.state: "running",
+                ImportJob.attempts: 3,
+                ImportJob.heartbeat_at: datetime.now(UTC) - timedelta(minutes=5),
+            }
+        ).where(ImportJob.id == job_id)
+    )
+    assert run(worker(settings, "w").claim()) is None
+    job = _job(job_id)
+    assert job["state"] == "failed" and "split the file" in job["error"]
+    assert count_rows()["certificate"] == 0
+
+
 def test_the_cli_imports_an_xlsx(
     client: TestClient[Any], settings: Settings, cli_env: dict[str, str], tmp_path: Path
 ) -> None:

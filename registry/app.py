@@ -24,6 +24,8 @@ from registry.certificates.controllers import CertificateController
 from registry.console.app import console_lifespan, console_router, console_stores
 from registry.dependencies import provide_answers, provide_settings, provide_vault, utc_now
 from registry.i18n import LanguageMiddleware, install_i18n
+from registry.imports.controllers import ImportController
+from registry.imports.worker import import_worker_lifespan
 from registry.limits import CheckedRequest, refuse_impossible_parameters
 from registry.log.controllers import AtomFeed, EventFeed, LogApi, LogText
 from registry.logs import RequestIdMiddleware
@@ -141,6 +143,7 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             AtomFeed,
             BodyController,
             KeyController,
+            ImportController,
             jwks,
             healthz,
             MetricsController,
@@ -189,6 +192,8 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             counts_lifespan(),
             rate_limit_lifespan(settings.rate_limits),
             console_lifespan(settings, bound),
+            # Import jobs run in the background of every app process (registry/imports).
+            import_worker_lifespan(settings.imports, clock=utc_now),
         ],
     )
     app.state.settings = settings

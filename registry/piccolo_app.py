@@ -17,6 +17,7 @@ APP_CONFIG = AppConfig(
             "registry.tender.tables",
             "registry.log.tables",
             "registry.console.tables",
+            "registry.imports.tables",
         ],
         exclude_imported=True,
     ),

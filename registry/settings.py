@@ -122,6 +122,48 @@ class RateLimitSettings:
         )
 
 
+@dataclass(frozen=True)
+class ImportSettings:
+    """The background import worker (registry/imports/worker.py).
+
+    `STARMARK_IMPORT_WORKER=off` keeps this process from running import jobs
+    (another process on the same database runs them);
+    `STARMARK_IMPORT_LEASE_SECONDS`: a running job whose worker has not written
+    a heartbeat for this long is taken over by another (its process died);
+    `STARMARK_IMPORT_POLL_SECONDS`: how often an idle worker looks for a job.
+    """
+
+    worker: bool = True
+    lease_seconds: float = 60.0
+    poll_seconds: float = 2.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> ImportSettings:
+        """Raises:
+        ConfigurationError: a value that does not read, naming the variable."""
+        switch = (env.get("STARMARK_IMPORT_WORKER") or "on").strip().lower()
+        if switch not in ("on", "off"):
+            raise ConfigurationError("STARMARK_IMPORT_WORKER: 'on' or 'off'")
+
+        def seconds(name: str, default: float) -> float:
+            text = (env.get(name) or "").strip()
+            if not text:
+                return default
+            try:
+                value = float(text)
+            except ValueError:
+                value = -1.0
+            if not 0 < value <= 86400:
+                raise ConfigurationError(f"{name}: a number of seconds, e.g. {default:g}")
+            return value
+
+        return cls(
+            worker=switch == "on",
+            lease_seconds=seconds("STARMARK_IMPORT_LEASE_SECONDS", cls.lease_seconds),
+            poll_seconds=seconds("STARMARK_IMPORT_POLL_SECONDS", cls.poll_seconds),
+        )
+
+
 def parse_rate_limits(text: str) -> tuple[tuple[str, RateLimitItem], ...]:
     """``group=N/unit;group=off`` over the defaults (units: second, minute, hour, day).
 
@@ -199,6 +241,7 @@ class Settings:
         return urlsplit(self.public_url).netloc + "/log"
 
     rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
+    imports: ImportSettings = field(default_factory=ImportSettings)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -219,6 +262,7 @@ class Settings:
             log_origin_setting=env.get("STARMARK_LOG_ORIGIN") or None,
             operator_name=(env.get("STARMARK_OPERATOR_NAME") or "").strip() or "Starmark",
             rate_limits=RateLimitSettings.from_env(env),
+            imports=ImportSettings.from_env(env),
         )
 
 

@@ -32,6 +32,8 @@ PUBLIC_URL = "https://verify.starmark.test"
 TABLES = (
     "console_session",
     "console_user",
+    "import_job_row",
+    "import_job",
     "log_checkpoint",
     "log_node",
     "log_entry",

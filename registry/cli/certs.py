@@ -15,8 +15,8 @@ from registry.bodies.services import HostedKeyVault
 from registry.certificates import importer, services
 from registry.certificates.services import WriteContext
 from registry.cli.context import certificate_answer, fail, now, run_with_database
-from registry.csv_input import decode_csv
-from registry.errors import FieldError, InvalidInputError
+from registry.errors import FieldError, InvalidInputError, RegistryError
+from registry.imports.reading import read_table
 from registry.metrics import IMPORT_ROWS
 from registry.principals import Principal
 from registry.settings import KeyFileSettings, Settings
@@ -258,19 +258,19 @@ def cert_status(
 def cert_import(
     file: Path, body_code: str, key_file: Path | None, all_or_nothing: bool, quiet: bool
 ) -> None:
-    """Issue certificates from CSV (UTF-8 or GB18030) with a header row.
+    """Issue certificates from CSV (UTF-8 or GB18030) or Excel .xlsx with a header row.
 
     Columns: number, holder_name, holder_name_en?, uscc, address?, scope_zh,
     scope_en?, score, issued_on, valid_from, valid_until?, sites? (sites
-    separated by ';').
+    separated by ';'), or their Chinese names (docs/import.md).
 
     Resumable: run again after a crash, the same file stores what is missing;
     rows already stored with the same content count as done.
     """
     try:
-        text = decode_csv(file.read_bytes())
-        rows = list(importer.read_rows(text))
-    except InvalidInputError as e:
+        # A file on the server's disk: no upload limits (bulk issuance, docs/import.md).
+        rows = read_table(file.name, file.read_bytes(), upload_limits=False).rows
+    except RegistryError as e:
         fail(e.detail + "".join(f"\n  {p.field}: {p.message}" for p in e.errors), code=1)
     key = load_key_file(key_file) if key_file else None
     body_code = body_code.upper()

@@ -146,7 +146,8 @@ def _whole(value: str | None, name: str, *, minimum: int = 0) -> int:
     """A query parameter that must be a whole number (4xx otherwise, never 5xx)."""
     if value is None or value == "":
         raise InvalidInputError(f"{name} is required", errors=[FieldError(name, "is required")])
-    if not value.isdigit() or len(value) > 18 or int(value) < minimum:
+    # ASCII digits only: `isdigit` also holds for '¹' or '٣', which `int` refuses or reads.
+    if not (value.isascii() and value.isdigit()) or len(value) > 18 or int(value) < minimum:
         raise InvalidInputError(
             f"{name} must be a whole number from {minimum}, got {value[:40]!r}",
             errors=[FieldError(name, f"a whole number from {minimum}")],

@@ -138,6 +138,7 @@ def test_a_receipt_names_the_checkpoint_its_verdicts_were_read_from(
         ({"index": "99999999999999999999", "size": "1"}, "index"),
         ({"index": "7", "size": "7"}, "index"),
         ({"index": "x", "size": "1"}, "index"),
+        ({"index": "¹", "size": "7"}, "index"),  # a digit to str.isdigit, not to int
     ],
 )
 def test_bad_inclusion_requests_are_4xx(

@@ -22,6 +22,8 @@ from registry.bodies.controllers import BodyController, KeyController, jwks
 from registry.bodies.services import HostedKeyVault, ensure_registry_key
 from registry.certificates.controllers import CertificateController
 from registry.dependencies import provide_answers, provide_settings, provide_vault, utc_now
+from registry.feedback.controllers import FeedbackApi, ReportPages
+from registry.feedback.scans import count_page_scans, scans_lifespan
 from registry.i18n import LanguageMiddleware, install_i18n
 from registry.limits import CheckedRequest, refuse_impossible_parameters
 from registry.log.controllers import AtomFeed, EventFeed, LogApi, LogText
@@ -133,6 +135,8 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             VerificationController,
             TenderPages,
             VerificationPageController,
+            ReportPages,
+            FeedbackApi,
             LogText,
             LogApi,
             EventFeed,
@@ -164,7 +168,7 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
         # headers on every answer, the router's 404 and 405 included.
         request_class=CheckedRequest,
         before_request=refuse_impossible_parameters,
-        before_send=[add_security_headers, allow_every_method],
+        before_send=[add_security_headers, allow_every_method, count_page_scans],
         openapi_config=OpenAPIConfig(
             title="Starmark registry",
             version="1",
@@ -182,6 +186,8 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             verification_lifespan(bound, replica=replica),
             counts_lifespan(),
             rate_limit_lifespan(settings.rate_limits),
+            # Scans of /v/{number} per day (registry/feedback/scans.py), flushed in batches.
+            scans_lifespan(utc_now),
         ],
     )
     app.state.settings = settings

@@ -16,6 +16,7 @@ APP_CONFIG = AppConfig(
             "registry.audit.tables",
             "registry.tender.tables",
             "registry.log.tables",
+            "registry.feedback.tables",
         ],
         exclude_imported=True,
     ),

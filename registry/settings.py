@@ -75,6 +75,8 @@ RATE_LIMIT_GROUPS: dict[str, str] = {
     "search": "60/minute",
     "bulk": "10/minute",
     "keep": "5/hour",
+    # A consumer report (举报) from /v/{number}/report: a person sends one or two.
+    "report": "5/hour",
 }
 _OFF = "off"
 

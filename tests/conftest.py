@@ -30,6 +30,8 @@ PUBLIC_URL = "https://verify.starmark.test"
 
 # Child tables first, so deleting never trips a foreign key.
 TABLES = (
+    "consumer_report",
+    "scan_count",
     "log_checkpoint",
     "log_node",
     "log_entry",

@@ -31,7 +31,7 @@ import sqlite3
 import threading
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Protocol
 
@@ -47,6 +47,7 @@ from signing.jwks import KeySet
 
 __all__ = [
     "COPIED_COLUMNS",
+    "BodyCard",
     "LoggedDocument",
     "PiccoloSnapshotReader",
     "PostgresSnapshotReader",
@@ -97,7 +98,9 @@ SELECT json_object(
   'keys', json((SELECT json_group_array(json_array(
                   k.kid, k.public_jwk, k.not_before, k.not_after, k.state, k.compromised_at))
                 FROM (SELECT kid, public_jwk, not_before, not_after, state, compromised_at
-                      FROM signing_key WHERE body = c.body ORDER BY id) AS k))
+                      FROM signing_key WHERE body = c.body ORDER BY id) AS k)),
+  'body', json_object('name_en', b.name_en, 'approval_no', b.approval_no,
+                      'website', b.website, 'phone', b.phone)
 ) AS snapshot
 FROM certificate AS c JOIN certification_body AS b ON b.id = c.body
 WHERE """  # noqa: S608 - column names from this module
@@ -115,7 +118,9 @@ SELECT json_build_object(
   'keys', coalesce((SELECT json_agg(json_build_array(
                               k.kid, k.public_jwk, k.not_before, k.not_after, k.state,
                               k.compromised_at) ORDER BY k.id)
-                    FROM signing_key AS k WHERE k.body = c.body), '[]'::json)
+                    FROM signing_key AS k WHERE k.body = c.body), '[]'::json),
+  'body', json_build_object('name_en', b.name_en, 'approval_no', b.approval_no,
+                            'website', b.website, 'phone', b.phone)
 )::text AS snapshot
 FROM certificate AS c JOIN certification_body AS b ON b.id = c.body
 WHERE """  # noqa: S608 - column names from this module
@@ -148,6 +153,33 @@ class LoggedDocument:
 
 
 @dataclass(frozen=True, slots=True)
+class BodyCard:
+    """What the registry knows about the issuing body besides its signed name and code:
+    registry data, shown beside the certificate, never part of the verdict."""
+
+    name_en: str | None = None
+    approval_no: str | None = None
+    website: str | None = None
+    phone: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> BodyCard:
+        if not isinstance(data, dict):
+            return cls()
+
+        def text(name: str) -> str | None:
+            value = data.get(name)
+            return str(value) if value else None
+
+        return cls(
+            name_en=text("name_en"),
+            approval_no=text("approval_no"),
+            website=text("website"),
+            phone=text("phone"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """What the database holds about one certificate, parsed from its snapshot text."""
 
@@ -163,6 +195,8 @@ class Snapshot:
     events: tuple[LoggedDocument, ...]
     #: The body's keys; empty when a key row is damaged (it vouches for nothing).
     keys: KeySet
+    #: The body's English name and contact details (registry data, not signed).
+    body: BodyCard = field(default_factory=BodyCard)
 
     @classmethod
     def parse(cls, text: str) -> Snapshot:
@@ -207,6 +241,7 @@ class Snapshot:
                 for index, jws, recorded_at in data["events"]
             ),
             keys=keys,
+            body=BodyCard.from_json(data.get("body")),
         )
 
 

@@ -64,7 +64,7 @@ def whole_second(moment: datetime) -> datetime:
 #: 批准号 as CNCA writes it: CNCA-R-<year>-<serial>, e.g. CNCA-R-2002-001.
 APPROVAL_NO = re.compile(r"^CNCA-R-(19|20)[0-9]{2}-[0-9]{3,4}$")
 WEBSITE = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s<>\"]*)?$")
-PHONE = re.compile(r"^\+?[0-9][0-9 ()+-]{4,38}$")
+PHONE = re.compile(r"^[+(]?[0-9][0-9 ()+-]{4,38}$")
 
 
 @dataclass(frozen=True)

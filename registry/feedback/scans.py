@@ -208,7 +208,7 @@ async def scan_history(
         raise NotFoundError(f"certification body {code} has no certificate {canonical}")
     today = day_in_cst(now)
     first = today - timedelta(days=DAYS - 1)
-    rows = await ScanCount.select(ScanCount.day, ScanCount.scans).where(
+    rows = await ScanCount.select(ScanCount.day, ScanCount.scans.as_alias("scans")).where(
         ScanCount.number == canonical, ScanCount.day >= first, ScanCount.day <= today
     )
     by_day = {_day(row["day"]): int(row["scans"]) for row in rows}

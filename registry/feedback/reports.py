@@ -41,6 +41,9 @@ PROBLEMS: Final = (
 MAX_WHERE: Final = 200
 MAX_DETAILS: Final = 2000
 MAX_CONTACT: Final = 200
+#: Report ids are a 32-bit SERIAL: anything larger names no report (and would
+#: overflow PostgreSQL's integer before it is compared).
+MAX_ID: Final = 2**31 - 1
 #: Control characters other than line breaks and tabs are refused in typed text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -198,7 +201,8 @@ async def list_reports(
     code = _require_body(principal, body_code)
     query = ConsumerReport.select(*_LISTED).where(ConsumerReport.body_code == code)
     if cursor is not None:
-        if not cursor.isascii() or not cursor.isdigit() or len(cursor) > 18:
+        digits = cursor.isascii() and cursor.isdigit() and len(cursor) <= 10
+        if not digits or not 0 < int(cursor) <= MAX_ID:
             raise InvalidInputError(
                 f"cursor {cursor[:40]!r} was not issued by this list",
                 errors=[FieldError("cursor", "the next_cursor of a previous page, or nothing")],
@@ -212,6 +216,8 @@ async def list_reports(
 
 async def _own_report(report_id: int, body_code: str, principal: Principal) -> dict[str, Any]:
     code = _require_body(principal, body_code)
+    if not 0 < report_id <= MAX_ID:
+        raise NotFoundError(f"certification body {code} has no report {report_id}")
     row: dict[str, Any] | None = (
         await ConsumerReport.select(
             ConsumerReport.id, ConsumerReport.photo, ConsumerReport.photo_type

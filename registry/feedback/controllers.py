@@ -197,6 +197,18 @@ class FeedbackApi(Controller):
             },
         )
 
+    @post(
+        "/reports/{report_id:int}/seen",
+        summary="Mark a report as seen by the body (body or operator)",
+        status_code=200,
+        responses=problem_responses(401, 403, 404),
+    )
+    async def seen(
+        self, code: FromPath[str], report_id: FromPath[int], principal: NamedDependency[Principal]
+    ) -> Report:
+        report = await reports.mark_seen(report_id, code, principal=principal)
+        return _report_json(report)
+
     @get(
         "/certificates/{number:str}/scans",
         summary="Scans of a certificate's page per day, last 90 days, spikes flagged",

@@ -243,8 +243,8 @@ async def report_photo(report_id: int, body_code: str, *, principal: Principal) 
     return Photo(bytes(row["photo"]), str(row["photo_type"]))
 
 
-async def mark_seen(report_id: int, body_code: str, *, principal: Principal) -> None:
-    """The body has looked at the report: `new` becomes `seen`.
+async def mark_seen(report_id: int, body_code: str, *, principal: Principal) -> StoredReport:
+    """The body has looked at the report: `new` becomes `seen`. Returns it as it now is.
 
     Raises:
         ForbiddenError: a token of another body.
@@ -255,3 +255,6 @@ async def mark_seen(report_id: int, body_code: str, *, principal: Principal) -> 
         await ConsumerReport.update({ConsumerReport.status: "seen"}).where(
             ConsumerReport.id == row["id"]
         )
+    updated = await ConsumerReport.select(*_LISTED).where(ConsumerReport.id == row["id"]).first()
+    assert updated is not None
+    return _stored(updated)

@@ -240,6 +240,16 @@ def test_the_body_lists_its_reports_newest_first_and_no_one_else_does(
     assert other.headers["content-type"].startswith("application/problem+json")
     assert client.get(page["items"][0]["photo_url"], headers=other_body.auth).status_code == 403
     report_id = page["items"][0]["id"]
+    assert page["items"][0]["status"] == "new"
+    assert (
+        client.post(
+            f"/api/v1/bodies/{body.code}/reports/{report_id}/seen", headers=other_body.auth
+        ).status_code
+        == 403
+    )
+    seen = client.post(f"/api/v1/bodies/{body.code}/reports/{report_id}/seen", headers=body.auth)
+    assert seen.status_code == 200, seen.text
+    assert seen.json()["status"] == "seen"
     stolen = client.get(
         f"/api/v1/bodies/{other_body.code}/reports/{report_id}/photo", headers=other_body.auth
     )

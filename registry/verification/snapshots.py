@@ -5,9 +5,11 @@ copies that lists and filters use) and its body's code, every revision and
 status event as the transparency log holds them (the exact JWS texts, in log
 order, with their leaf index and the time the registry recorded them: the
 revision and event tables are indexes, never read here, so a row deleted or
-edited there changes no answer) and the body's keys. The same text, parsed once by
-`Snapshot.parse`, feeds every answer (`registry.verification.judging`); it
-is also the key of the page's caches, since a changed row changes the text.
+edited there changes no answer), the body's keys, and the body's English name
+and contact details (`BodyCard`: shown beside the certificate, never judged).
+The same text, parsed once by `Snapshot.parse`, feeds every answer
+(`registry.verification.judging`); it is also the key of the page's caches,
+since a changed row changes the text.
 
 Two ways in, one query shape:
 
@@ -171,10 +173,15 @@ class BodyCard:
             value = data.get(name)
             return str(value) if value else None
 
+        website = text("website")
+        if website is not None and not website.startswith(("https://", "http://")):
+            # Checked when written (registry.bodies); a row edited behind the app
+            # must not put a javascript: link on the page.
+            website = None
         return cls(
             name_en=text("name_en"),
             approval_no=text("approval_no"),
-            website=text("website"),
+            website=website,
             phone=text("phone"),
         )
 

@@ -187,7 +187,7 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             counts_lifespan(),
             rate_limit_lifespan(settings.rate_limits),
             # Scans of /v/{number} per day (registry/feedback/scans.py), flushed in batches.
-            scans_lifespan(utc_now),
+            scans_lifespan(utc_now, every=settings.scan_flush_seconds),
         ],
     )
     app.state.settings = settings

@@ -102,7 +102,8 @@ class ScanCounter:
             async with write_transaction(engine):
                 for (number, day), n in sorted(pending.items()):
                     await ScanCount.raw(_UPSERT, number, day, n)
-        except Exception:
+        except BaseException:
+            # Rolled back (an error, or the task cancelled at shutdown): kept for the next flush.
             self.put_back(pending)
             raise
         return len(pending)

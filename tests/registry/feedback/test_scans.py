@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+from piccolo.engine.base import Engine
 
+from registry.app import create_app
 from registry.feedback.scans import DAYS, ScanCounter, is_spike
 from registry.feedback.tables import ScanCount
 from registry.settings import Settings
@@ -18,6 +22,14 @@ from tests.factories import BodyFixture, certificate_fields, make_body, make_ope
 
 NUMBER = "SMT-SCAN-0001"
 SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture
+def client(clean_db: Engine[Any], settings: Settings) -> Iterator[TestClient[Any]]:
+    """The app with no background flush during a test: the test flushes itself."""
+    app = create_app(dataclasses.replace(settings, scan_flush_seconds=3600), engine=clean_db)
+    with TestClient(app=app, raise_server_exceptions=False) as test_client:
+        yield test_client
 
 
 @pytest.fixture

@@ -23,6 +23,8 @@ from registry.bodies.services import HostedKeyVault, ensure_registry_key
 from registry.certificates.controllers import CertificateController
 from registry.console.app import console_lifespan, console_router, console_stores
 from registry.dependencies import provide_answers, provide_settings, provide_vault, utc_now
+from registry.feedback.controllers import FeedbackApi, ReportPages
+from registry.feedback.scans import count_page_scans, scans_lifespan
 from registry.i18n import LanguageMiddleware, install_i18n
 from registry.imports.controllers import ImportController
 from registry.imports.worker import import_worker_lifespan
@@ -137,6 +139,8 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             VerificationController,
             TenderPages,
             VerificationPageController,
+            ReportPages,
+            FeedbackApi,
             LogText,
             LogApi,
             EventFeed,
@@ -173,7 +177,7 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
         # headers on every answer, the router's 404 and 405 included.
         request_class=CheckedRequest,
         before_request=refuse_impossible_parameters,
-        before_send=[add_security_headers, allow_every_method],
+        before_send=[add_security_headers, allow_every_method, count_page_scans],
         openapi_config=OpenAPIConfig(
             title="Starmark registry",
             version="1",
@@ -194,6 +198,8 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             console_lifespan(settings, bound),
             # Import jobs run in the background of every app process (registry/imports).
             import_worker_lifespan(settings.imports, clock=utc_now),
+            # Scans of /v/{number} per day (registry/feedback/scans.py), flushed in batches.
+            scans_lifespan(utc_now, every=settings.scan_flush_seconds),
         ],
     )
     app.state.settings = settings

@@ -18,6 +18,7 @@ APP_CONFIG = AppConfig(
             "registry.log.tables",
             "registry.console.tables",
             "registry.imports.tables",
+            "registry.feedback.tables",
         ],
         exclude_imported=True,
     ),

@@ -57,6 +57,7 @@ ROUTE_GROUPS: Final[dict[tuple[str, str], str]] = {
     ("GET", "/feed.atom"): "search",
     ("POST", "/api/v1/verifications"): "bulk",
     ("POST", "/verify"): "bulk",
+    ("POST", "/v/{number}/report"): "report",
 }
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -75,6 +75,8 @@ RATE_LIMIT_GROUPS: dict[str, str] = {
     "search": "60/minute",
     "bulk": "10/minute",
     "keep": "5/hour",
+    # A consumer report (举报) from /v/{number}/report: a person sends one or two.
+    "report": "5/hour",
 }
 _OFF = "off"
 
@@ -232,6 +234,9 @@ class Settings:
     log_origin_setting: str | None = None
     #: STARMARK_OPERATOR_NAME: who runs this registry, named on printed receipts.
     operator_name: str = "Starmark"
+    #: How often each process adds its scan counts of /v/{number} to the database
+    #: (registry/feedback/scans.py); they are also added when the app stops.
+    scan_flush_seconds: float = 5.0
 
     @property
     def log_origin(self) -> str:

@@ -34,6 +34,8 @@ TABLES = (
     "console_user",
     "import_job_row",
     "import_job",
+    "consumer_report",
+    "scan_count",
     "log_checkpoint",
     "log_node",
     "log_entry",

@@ -35,6 +35,8 @@ TABLE_NAMES = (
     "log_entry",
     "log_node",
     "log_checkpoint",
+    "consumer_report",
+    "scan_count",
 )
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -16,6 +16,7 @@ from registry.bodies.schemas import (
     Body,
     BodyPage,
     BodyRequest,
+    BodyUpdate,
     CompromisedKey,
     CompromiseRequest,
     Jwks,
@@ -32,6 +33,17 @@ from signing.instants import format_instant
 from signing.keys import KeyState
 
 OPERATOR = {"principal": Provide(provide_principal)}
+
+
+def body_json(row: dict[str, Any]) -> Body:
+    return Body(
+        code=row["code"],
+        name=row["name"],
+        name_en=row["name_en"],
+        approval_no=row["approval_no"],
+        website=row["website"],
+        phone=row["phone"],
+    )
 
 
 def _instant(value: datetime | None) -> str | None:
@@ -81,6 +93,9 @@ class BodyController(Controller):
                     "code": body["code"],
                     "name": body["name"],
                     "name_en": body["name_en"],
+                    "approval_no": body["approval_no"],
+                    "website": body["website"],
+                    "phone": body["phone"],
                     "keys": [key_json(k) for k in keys],
                 }
             )
@@ -97,9 +112,34 @@ class BodyController(Controller):
         self, data: JSONBody[BodyRequest], principal: NamedDependency[Principal]
     ) -> Body:
         body = await services.add_body(
-            data.code, name=data.name, name_en=data.name_en, principal=principal
+            data.code,
+            name=data.name,
+            name_en=data.name_en,
+            contact=services.BodyContact(
+                approval_no=data.approval_no, website=data.website, phone=data.phone
+            ),
+            principal=principal,
         )
-        return Body(code=body["code"], name=body["name"], name_en=body["name_en"])
+        return body_json(body)
+
+    @patch(
+        "/{code:str}",
+        summary="Set a body's English name, approval number, web site, telephone (operator)",
+        dependencies=OPERATOR,
+        responses=OPERATOR_PROBLEMS,
+    )
+    async def update_body(
+        self, code: FromPath[str], data: JSONBody[BodyUpdate], principal: NamedDependency[Principal]
+    ) -> Body:
+        body = await services.update_body(
+            code,
+            name_en=data.name_en,
+            approval_no=data.approval_no,
+            website=data.website,
+            phone=data.phone,
+            principal=principal,
+        )
+        return body_json(body)
 
     @post(
         "/{code:str}/keys",

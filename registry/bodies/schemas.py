@@ -23,6 +23,26 @@ class BodyRequest(Struct):
     code: Annotated[str, Meta(description="short code, e.g. CQCT; upper-cased")]
     name: Annotated[str, Meta(description="the body's name in Chinese")]
     name_en: Annotated[str | None, Meta(description="the body's name in English")] = None
+    approval_no: Annotated[
+        str | None, Meta(description="approval number (批准号), e.g. CNCA-R-2002-001")
+    ] = None
+    website: Annotated[str | None, Meta(description="web site, an http(s):// URL")] = None
+    phone: Annotated[
+        str | None, Meta(description="telephone: digits, spaces, + - ( ), e.g. +86 10 8388 6666")
+    ] = None
+
+
+class BodyUpdate(Struct):
+    """`PATCH /api/v1/bodies/{code}`: a member left out is unchanged; "" clears it."""
+
+    name_en: Annotated[str | None, Meta(description="the body's name in English")] = None
+    approval_no: Annotated[
+        str | None, Meta(description="approval number (批准号), e.g. CNCA-R-2002-001")
+    ] = None
+    website: Annotated[str | None, Meta(description="web site, an http(s):// URL")] = None
+    phone: Annotated[
+        str | None, Meta(description="telephone: digits, spaces, + - ( ), e.g. +86 10 8388 6666")
+    ] = None
 
 
 class KeyRequest(Struct):
@@ -72,6 +92,9 @@ class Body(Struct, forbid_unknown_fields=True):
     code: str
     name: str
     name_en: str | None
+    approval_no: str | None = None
+    website: str | None = None
+    phone: str | None = None
 
 
 class BodyWithKeys(Struct, forbid_unknown_fields=True):
@@ -79,6 +102,9 @@ class BodyWithKeys(Struct, forbid_unknown_fields=True):
     name: str
     name_en: str | None
     keys: list[Key]
+    approval_no: str | None = None
+    website: str | None = None
+    phone: str | None = None
 
 
 class BodyPage(Struct, forbid_unknown_fields=True):

@@ -61,30 +61,148 @@ def whole_second(moment: datetime) -> datetime:
 # --- bodies -------------------------------------------------------------------
 
 
+#: 批准号 as CNCA writes it: CNCA-R-<year>-<serial>, e.g. CNCA-R-2002-001.
+APPROVAL_NO = re.compile(r"^CNCA-R-(19|20)[0-9]{2}-[0-9]{3,4}$")
+WEBSITE = re.compile(r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[^\s<>\"]*)?$")
+PHONE = re.compile(r"^[+(]?[0-9][0-9 ()+-]{4,38}$")
+
+
+@dataclass(frozen=True)
+class BodyContact:
+    """What a body tells the public besides its name: registry data, not signed."""
+
+    approval_no: str | None = None
+    website: str | None = None
+    phone: str | None = None
+
+
+def parse_body_contact(
+    *, approval_no: str | None, website: str | None, phone: str | None
+) -> dict[str, str | None]:
+    """The contact fields given (None: leave as is; empty: clear), checked.
+
+    Raises:
+        InvalidInputError: an approval number, web site or telephone that does not read.
+    """
+    checked: dict[str, str | None] = {}
+    errors: list[FieldError] = []
+    rules = (
+        ("approval_no", approval_no, APPROVAL_NO, "an approval number like CNCA-R-2002-001"),
+        (
+            "website",
+            website,
+            WEBSITE,
+            "an http:// or https:// address, e.g. https://www.cqc.com.cn",
+        ),
+        (
+            "phone",
+            phone,
+            PHONE,
+            "a telephone number: digits, spaces, + - ( ), e.g. +86 10 8388 6666",
+        ),
+    )
+    for name, value, pattern, rule in rules:
+        if value is None:
+            continue
+        text = value.strip()
+        if name == "approval_no":
+            text = text.upper()
+        if text and not pattern.fullmatch(text):
+            errors.append(FieldError(name, rule))
+        checked[name] = text or None
+    if errors:
+        raise InvalidInputError("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+    return checked
+
+
 async def add_body(
-    code: str, *, name: str, name_en: str | None = None, principal: Principal
+    code: str,
+    *,
+    name: str,
+    name_en: str | None = None,
+    contact: BodyContact | None = None,
+    principal: Principal,
 ) -> dict[str, Any]:
     principal.require_operator()
     code = parse_body_code(code)
+    contact = contact or BodyContact()
     # The text rules of signed payloads (signing.fields): the name is signed as `issuer.name`.
     problems = Problems()
     checked_name = read_string(name, "name", problems, strict=False, max_length=MAX_NAME_LENGTH)
-    checked_name_en = None
-    if name_en is not None and name_en.strip():
-        checked_name_en = read_string(
-            name_en, "name_en", problems, strict=False, max_length=MAX_NAME_LENGTH
-        )
+    checked_name_en = _checked_name_en(name_en, problems)
     if problems.items:
         raise InvalidInputError(
             "; ".join(f"{p.field} {p.message}" for p in problems.items),
             errors=[FieldError(p.field, p.message) for p in problems.items],
         )
+    checked = parse_body_contact(
+        approval_no=contact.approval_no, website=contact.website, phone=contact.phone
+    )
     assert checked_name is not None
-    body = CertificationBody(code=code, name=checked_name, name_en=checked_name_en)
+    body = CertificationBody(
+        code=code,
+        name=checked_name,
+        name_en=checked_name_en,
+        approval_no=checked.get("approval_no"),
+        website=checked.get("website"),
+        phone=checked.get("phone"),
+    )
     async with write_transaction(CertificationBody._meta.db):
         with unique_conflicts(f"a certification body with code {code} already exists"):
             await CertificationBody.insert(body)
         await audit_entry(principal, "body.add", code, name=name)
+    return await get_body(code)
+
+
+def _checked_name_en(name_en: str | None, problems: Problems) -> str | None:
+    if name_en is None or not name_en.strip():
+        return None
+    return read_string(name_en, "name_en", problems, strict=False, max_length=MAX_NAME_LENGTH)
+
+
+async def update_body(
+    code: str,
+    *,
+    name_en: str | None = None,
+    approval_no: str | None = None,
+    website: str | None = None,
+    phone: str | None = None,
+    principal: Principal,
+) -> dict[str, Any]:
+    """Set a body's English name and contact details (None: unchanged; empty: cleared).
+
+    The Chinese name and the code are signed into certificates as `issuer`, so
+    they are not changed here.
+
+    Raises:
+        ForbiddenError: not an operator.
+        NotFoundError: no such body.
+        InvalidInputError: a value that does not read; nothing is changed.
+    """
+    principal.require_operator()
+    changes: dict[Any, Any] = {}
+    if name_en is not None:
+        problems = Problems()
+        checked_name_en = _checked_name_en(name_en, problems)
+        if problems.items:
+            raise InvalidInputError(
+                "; ".join(f"{p.field} {p.message}" for p in problems.items),
+                errors=[FieldError(p.field, p.message) for p in problems.items],
+            )
+        changes[CertificationBody.name_en] = checked_name_en
+    checked = parse_body_contact(approval_no=approval_no, website=website, phone=phone)
+    for name, value in checked.items():
+        changes[getattr(CertificationBody, name)] = value
+    body = await get_body(code)
+    if changes:
+        async with write_transaction(CertificationBody._meta.db):
+            await CertificationBody.update(changes).where(CertificationBody.id == body["id"])
+            await audit_entry(
+                principal,
+                "body.update",
+                body["code"],
+                **{column._meta.name: value for column, value in changes.items()},
+            )
     return await get_body(code)
 
 

@@ -21,7 +21,14 @@ class CertificationBody(Table, tablename="certification_body"):
     code = Varchar(length=32, unique=True, index=True)
     #: Official Chinese name; appears as `issuer.name`.
     name = Varchar(length=200)
+    #: English name, shown on English pages (registry data, not signed).
     name_en = Varchar(length=200, null=True, default=None)
+    #: The body's approval number (批准号) from CNCA, e.g. `CNCA-R-2002-001`.
+    approval_no = Varchar(length=32, null=True, default=None)
+    #: The body's web site, an http(s) URL.
+    website = Varchar(length=200, null=True, default=None)
+    #: The body's telephone number, as people dial it (digits, spaces, + - ( )).
+    phone = Varchar(length=40, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
 
 

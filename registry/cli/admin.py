@@ -86,14 +86,62 @@ def body_group() -> None:
 @click.argument("code")
 @click.option("--name", required=True, help="Official Chinese name.")
 @click.option("--name-en", default=None, help="English name.")
-def body_add(code: str, name: str, name_en: str | None) -> None:
+@click.option("--approval-no", default=None, help="Approval number (批准号), e.g. CNCA-R-2002-001.")
+@click.option("--website", default=None, help="Web site, an http(s):// URL.")
+@click.option("--phone", default=None, help="Telephone, e.g. '+86 10 8388 6666'.")
+def body_add(
+    code: str,
+    name: str,
+    name_en: str | None,
+    approval_no: str | None,
+    website: str | None,
+    phone: str | None,
+) -> None:
     """Register a certification body."""
 
     async def work(settings: Settings, vault: HostedKeyVault) -> dict[str, object]:
-        return await bodies.add_body(code, name=name, name_en=name_en, principal=Principal.cli())
+        return await bodies.add_body(
+            code,
+            name=name,
+            name_en=name_en,
+            contact=bodies.BodyContact(approval_no=approval_no, website=website, phone=phone),
+            principal=Principal.cli(),
+        )
 
     body = run_with_database(work)
     click.echo(f"registered {body['code']} {body['name']}")
+
+
+@body_group.command(name="update")
+@click.argument("code")
+@click.option("--name-en", default=None, help="English name ('' clears it).")
+@click.option("--approval-no", default=None, help="Approval number (批准号) ('' clears it).")
+@click.option("--website", default=None, help="Web site, an http(s):// URL ('' clears it).")
+@click.option("--phone", default=None, help="Telephone ('' clears it).")
+def body_update(
+    code: str,
+    name_en: str | None,
+    approval_no: str | None,
+    website: str | None,
+    phone: str | None,
+) -> None:
+    """Set an existing body's English name and contact details (options left out stay)."""
+
+    async def work(settings: Settings, vault: HostedKeyVault) -> dict[str, object]:
+        return await bodies.update_body(
+            code,
+            name_en=name_en,
+            approval_no=approval_no,
+            website=website,
+            phone=phone,
+            principal=Principal.cli(),
+        )
+
+    body = run_with_database(work)
+    shown = ", ".join(
+        f"{name} {body[name]}" for name in ("approval_no", "website", "phone") if body[name]
+    )
+    click.echo(f"updated {body['code']} {body['name']}" + (f": {shown}" if shown else ""))
 
 
 @click.group(name="key")

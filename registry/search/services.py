@@ -277,6 +277,9 @@ async def bodies_with_keys() -> list[dict[str, Any]]:
             "code": body["code"],
             "name": body["name"],
             "name_en": body["name_en"],
+            "approval_no": body["approval_no"],
+            "website": body["website"],
+            "phone": body["phone"],
             "signing_keys": keys_by_body.get(body["code"], []),
         }
         for body in await list_bodies()

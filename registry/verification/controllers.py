@@ -129,6 +129,7 @@ def _page_context(view: CertificateView, *, at: datetime | None, en: bool) -> di
         "last_surveillance_day": last_surveillance_day,
         "kid": verdict.kid if verdict.signature_valid else None,
         "body_label": body_label,
+        "body": view.body,
         "reason": verdict.reason,
         "at": at,
         "at_day": (at or verdict.as_of).astimezone(CST).date().isoformat(),

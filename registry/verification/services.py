@@ -51,6 +51,7 @@ from registry.marks import MarkSizeError, mark_url, render_mark
 from registry.marks.render import MarkFormat
 from registry.verification.judging import Reading, judge_text
 from registry.verification.snapshots import (
+    BodyCard,
     PiccoloSnapshotReader,
     Snapshot,
     SnapshotReader,
@@ -148,6 +149,8 @@ class CertificateView:
     fresh_until: datetime | None
     #: The certificate's documents in log order, with the checkpoints covering them.
     log: tuple[LogLine, ...] = ()
+    #: The issuing body's English name and contact details (registry data, not signed).
+    body: BodyCard = field(default_factory=BodyCard)
     #: Rendered pages by language, filled on first use (the view's lifetime bounds them).
     pages: dict[str, RenderedPage] = field(default_factory=dict, compare=False, repr=False)
 
@@ -188,6 +191,7 @@ def build_view(snapshot_text: str, *, at: datetime, now: datetime, is_now: bool)
     snapshot = reading.snapshot
     return CertificateView(
         log=() if snapshot is None else _log_lines(reading, snapshot),
+        body=BodyCard() if snapshot is None else snapshot.body,
         number=reading.number,
         verdict=verdict,
         events=lines,

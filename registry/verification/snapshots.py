@@ -5,9 +5,11 @@ copies that lists and filters use) and its body's code, every revision and
 status event as the transparency log holds them (the exact JWS texts, in log
 order, with their leaf index and the time the registry recorded them: the
 revision and event tables are indexes, never read here, so a row deleted or
-edited there changes no answer) and the body's keys. The same text, parsed once by
-`Snapshot.parse`, feeds every answer (`registry.verification.judging`); it
-is also the key of the page's caches, since a changed row changes the text.
+edited there changes no answer), the body's keys, and the body's English name
+and contact details (`BodyCard`: shown beside the certificate, never judged).
+The same text, parsed once by `Snapshot.parse`, feeds every answer
+(`registry.verification.judging`); it is also the key of the page's caches,
+since a changed row changes the text.
 
 Two ways in, one query shape:
 
@@ -32,7 +34,7 @@ import sqlite3
 import threading
 from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Protocol
 
@@ -50,6 +52,7 @@ from signing.verdict import compromise_marks
 
 __all__ = [
     "COPIED_COLUMNS",
+    "BodyCard",
     "LoggedDocument",
     "PiccoloSnapshotReader",
     "PostgresSnapshotReader",
@@ -107,7 +110,9 @@ SELECT json_object(
                                 ORDER BY id) AS l)),
   'registry_keys', json((SELECT json_group_array(k.public_jwk)
                          FROM (SELECT public_jwk FROM signing_key WHERE body IS NULL
-                               ORDER BY id) AS k))
+                               ORDER BY id) AS k)),
+  'body', json_object('name_en', b.name_en, 'approval_no', b.approval_no,
+                      'website', b.website, 'phone', b.phone)
 ) AS snapshot
 FROM certificate AS c JOIN certification_body AS b ON b.id = c.body
 WHERE """  # noqa: S608 - column names from this module
@@ -130,7 +135,9 @@ SELECT json_build_object(
                               FROM log_entry AS l
                               WHERE l.body = b.code AND l.typ = 'starmark-key+jws'), '[]'::json),
   'registry_keys', coalesce((SELECT json_agg(k.public_jwk ORDER BY k.id)
-                             FROM signing_key AS k WHERE k.body IS NULL), '[]'::json)
+                             FROM signing_key AS k WHERE k.body IS NULL), '[]'::json),
+  'body', json_build_object('name_en', b.name_en, 'approval_no', b.approval_no,
+                            'website', b.website, 'phone', b.phone)
 )::text AS snapshot
 FROM certificate AS c JOIN certification_body AS b ON b.id = c.body
 WHERE """  # noqa: S608 - column names from this module
@@ -179,6 +186,38 @@ class LoggedDocument:
 
 
 @dataclass(frozen=True, slots=True)
+class BodyCard:
+    """What the registry knows about the issuing body besides its signed name and code:
+    registry data, shown beside the certificate, never part of the verdict."""
+
+    name_en: str | None = None
+    approval_no: str | None = None
+    website: str | None = None
+    phone: str | None = None
+
+    @classmethod
+    def from_json(cls, data: Any) -> BodyCard:
+        if not isinstance(data, dict):
+            return cls()
+
+        def text(name: str) -> str | None:
+            value = data.get(name)
+            return str(value) if value else None
+
+        website = text("website")
+        if website is not None and not website.startswith(("https://", "http://")):
+            # Checked when written (registry.bodies); a row edited behind the app
+            # must not put a javascript: link on the page.
+            website = None
+        return cls(
+            name_en=text("name_en"),
+            approval_no=text("approval_no"),
+            website=website,
+            phone=text("phone"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Snapshot:
     """What the database holds about one certificate, parsed from its snapshot text."""
 
@@ -194,6 +233,8 @@ class Snapshot:
     events: tuple[LoggedDocument, ...]
     #: The body's keys; empty when a key row is damaged (it vouches for nothing).
     keys: KeySet
+    #: The body's English name and contact details (registry data, not signed).
+    body: BodyCard = field(default_factory=BodyCard)
 
     @classmethod
     def parse(cls, text: str) -> Snapshot:
@@ -245,6 +286,7 @@ class Snapshot:
                 for index, jws, recorded_at in data["events"]
             ),
             keys=keys,
+            body=BodyCard.from_json(data.get("body")),
         )
 
 

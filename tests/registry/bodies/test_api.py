@@ -23,7 +23,14 @@ def test_an_operator_registers_a_body_its_keys_and_a_token_that_issues(
         "/api/v1/bodies", json={"code": "NEWB", "name": "新认证机构"}, headers=operator
     )
     assert added.status_code == 201, added.text
-    assert added.json() == {"code": "NEWB", "name": "新认证机构", "name_en": None}
+    assert added.json() == {
+        "code": "NEWB",
+        "name": "新认证机构",
+        "name_en": None,
+        "approval_no": None,
+        "website": None,
+        "phone": None,
+    }
 
     hosted = client.post("/api/v1/bodies/NEWB/keys", json={"custody": "hosted"}, headers=operator)
     assert hosted.status_code == 201, hosted.text

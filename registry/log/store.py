@@ -11,10 +11,11 @@ Appends (PRODUCT §3, issue 10):
 * cost O(log n) reads and writes whatever the size of the tree: the right
   edge (`signing.merkle.root_nodes`) is read in one query, and the new
   complete-subtree hashes (`signing.merkle.append_leaves`) are written in one;
-* write their rows as plain multi-row INSERTs with parameters, not through
-  Piccolo `Table` objects: building a `Table` and its query string cost
-  ~250 µs of the ~380 µs an entry took in a 2,000-entry batch, more than
-  validating and signing a certificate (docs/benchmarks.md, "Bulk issuance").
+* write their rows with one prepared INSERT run for every row on the
+  transaction's connection (`registry.db.insert_rows`), not through Piccolo
+  `Table` objects: building a `Table` and its query string cost ~250 µs of
+  the ~380 µs an entry took in a 2,000-entry batch, more than validating and
+  signing a certificate (docs/benchmarks.md, "Bulk issuance").
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 from piccolo.engine.postgres import PostgresEngine
 
+from registry.db import insert_rows
 from registry.log.tables import LogEntry, LogNode
 from signing.merkle import Node, append_leaves, leaf_hash, root_nodes
 
@@ -41,9 +43,6 @@ __all__ = [
 _APPEND_LOCK: Final = 0x534D4C4F47
 #: Leaf indexes stay below 2**48 (281 trillion); the level goes above them.
 _LEVEL_SHIFT: Final = 48
-#: Rows a multi-row INSERT carries: 6,000 parameters at most, far below
-#: SQLite's 32,766 (SQLITE_MAX_VARIABLE_NUMBER) and PostgreSQL's 32,767.
-_ROWS_PER_INSERT: Final = 1000
 
 
 def node_id(node: Node) -> int:
@@ -100,22 +99,17 @@ async def append_entries(entries: Sequence[NewEntry], *, recorded_at: datetime) 
         [leaf_hash(entry.jws.encode("ascii")) for entry in entries], size=size, edge=edge
     )
     indexes = list(range(size, size + len(entries)))
-    await _insert(
-        "log_entry (id, typ, jws, recorded_at, number, body)",
+    engine = LogEntry._meta.db
+    await insert_rows(
+        engine,
+        "log_entry",
+        ("id", "typ", "jws", "recorded_at", "number", "body"),
         [
             (index, e.typ, e.jws, e.recorded_at or recorded_at, e.number, e.body)
             for index, e in zip(indexes, entries, strict=True)
         ],
     )
-    await _insert("log_node (id, hash)", [(node_id(node), h) for node, h in stored.items()])
+    await insert_rows(
+        engine, "log_node", ("id", "hash"), [(node_id(node), h) for node, h in stored.items()]
+    )
     return indexes
-
-
-async def _insert(into: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    """``INSERT INTO {into} VALUES (...), (...)``, `_ROWS_PER_INSERT` rows a statement."""
-    placeholders = "(" + ", ".join(["{}"] * len(rows[0])) + ")"
-    for start in range(0, len(rows), _ROWS_PER_INSERT):
-        chunk = rows[start : start + _ROWS_PER_INSERT]
-        values = ", ".join([placeholders] * len(chunk))
-        sql = f"INSERT INTO {into} VALUES {values}"  # noqa: S608 - table and columns from this module
-        await LogEntry.raw(sql, *(value for row in chunk for value in row))

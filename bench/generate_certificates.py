@@ -16,7 +16,10 @@ Every certificate is signed as a body signs it: each body has an Ed25519 key
 (made from the seed, registered as the body's own key), revision 1 is
 `CertificatePayload.build(...)` signed by `sign_compact`, and a suspended,
 revoked or withdrawn certificate has its signed status event. The rows are
-written straight into `certificate`, `certificate_revision` and `status_event`
+written straight into `certificate`, `certificate_revision`, `status_event`
+and the transparency log the read path reads the documents from (`log_entry`,
+leaf index = id, with `log_index` on the revision and event rows, and the
+`log_node` subtree hashes as `registry.log.store` computes them)
 (executemany on SQLite, COPY on PostgreSQL), with the copy columns made by the
 registry's own `certificate_columns()` and the status by `underlying_state()`,
 as the write side stores them, so the read path judges them valid and

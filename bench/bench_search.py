@@ -42,7 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -68,6 +68,8 @@ from generate_certificates import (  # noqa: E402
 from registry.certificates.search_text import fold  # noqa: E402
 
 TARGET_P95_MS = 50.0
+#: Verdicts that say the stored documents do not verify.
+NOT_VERIFIED = frozenset({"signature_invalid", "malformed"})
 PG_DATABASE = "sm_bench_search"
 
 
@@ -92,6 +94,8 @@ class EngineResult:
     api_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     scan_ms: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: list[str] = field(default_factory=list)
+    #: How the read path judged every certificate the warm-up pass found.
+    statuses: Counter[str] = field(default_factory=Counter)
 
 
 # --- the mix -------------------------------------------------------------------------------
@@ -369,6 +373,15 @@ def run_mix(base: str, mix: list[Query], *, rounds: int, result: EngineResult) -
 
         for query in mix:  # warm-up: caches of the OS, SQLite and PostgreSQL
             one(query)
+        # The generated certificates must be judged as signed (their status, never
+        # signature_invalid): search answers through the read path, from the log.
+        for query in mix:
+            response = client.get("/api/v1/certificates", params=dict(query.params))
+            if response.status_code == 200:
+                result.statuses.update(item["status"] for item in response.json()["items"])
+        bad = {s: n for s, n in result.statuses.items() if s in NOT_VERIFIED}
+        if bad or not result.statuses:
+            raise SystemExit(f"the read path did not verify the generated data: {bad}")
         rng = random.Random(SEED)
         for _ in range(rounds):
             order = list(mix)
@@ -451,6 +464,8 @@ def report(results: list[EngineResult], mix: list[Query]) -> None:
         print(f"generated and indexed in {result.generate_seconds:.0f} s; sizes (MB):")
         for name, size in result.sizes:
             print(f"  {name:<34}{size:10.1f}")
+        judged = ", ".join(f"{status} {n}" for status, n in result.statuses.most_common())
+        print(f"results judged by the read path (one pass of the mix): {judged}")
         if result.errors:
             print(f"{len(result.errors)} requests failed, e.g. {result.errors[0]}")
 

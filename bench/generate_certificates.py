@@ -16,7 +16,10 @@ Every certificate is signed as a body signs it: each body has an Ed25519 key
 (made from the seed, registered as the body's own key), revision 1 is
 `CertificatePayload.build(...)` signed by `sign_compact`, and a suspended,
 revoked or withdrawn certificate has its signed status event. The rows are
-written straight into `certificate`, `certificate_revision` and `status_event`
+written straight into `certificate`, `certificate_revision`, `status_event`
+and the transparency log the read path reads the documents from (`log_entry`,
+leaf index = id, with `log_index` on the revision and event rows, and the
+`log_node` subtree hashes as `registry.log.store` computes them)
 (executemany on SQLite, COPY on PostgreSQL), with the copy columns made by the
 registry's own `certificate_columns()` and the status by `underlying_state()`,
 as the write side stores them, so the read path judges them valid and
@@ -52,10 +55,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from registry import db
 from registry.certificates.columns import certificate_columns
+from registry.log.store import node_id
 from signing.documents import CertificatePayload, StatusEventPayload
 from signing.identifiers import compute_check_character
 from signing.jws import CERTIFICATE_TYP, STATUS_TYP, sign_compact
 from signing.keys import PrivateKey
+from signing.merkle import Node, append_leaves, leaf_hash, root_nodes
 from signing.scheme import GB_T_27922_2011
 from signing.status import underlying_state
 
@@ -651,11 +656,28 @@ def generate_rows(
 
 @dataclass(frozen=True)
 class Chunk:
-    """Rows of `certificate`, `certificate_revision` and `status_event`, signed."""
+    """Rows of `certificate`, `certificate_revision`, `status_event` and `log_entry`, signed.
+
+    `entries` are the chunk's log entries in log order, without their index:
+    the last member of a revision or event row is the position of its entry in
+    `entries`, which `numbered` turns into the leaf index once the chunk's
+    first index is known (chunks are made in another process).
+    """
 
     certificates: list[tuple[Any, ...]]
     revisions: list[tuple[Any, ...]]
     events: list[tuple[Any, ...]]
+    #: (typ, jws, recorded_at, number, body code) of each document, in log order.
+    entries: list[tuple[Any, ...]]
+
+    def numbered(self, first: int) -> Chunk:
+        """The same rows with the leaf indexes of a log whose next index is `first`."""
+        return Chunk(
+            self.certificates,
+            [(*r[:-1], first + r[-1]) for r in self.revisions],
+            [(*r[:-1], first + r[-1]) for r in self.events],
+            [(first + i, *e) for i, e in enumerate(self.entries)],
+        )
 
 
 def bench_key(code: str, seed: int = SEED) -> PrivateKey:
@@ -681,15 +703,21 @@ def signed_chunk(
     """`draw(...)` signed as a body would (JWS over JCS, `sign_compact`), as rows."""
     keys = _keys(seed)
     now = datetime.now(UTC)
-    chunk = Chunk([], [], [])
+    chunk = Chunk([], [], [], [])
     for c in draw(start, count, today=today, seed=seed):
         key = keys[c.body]
+        number = c.payload.number
         chunk.certificates.append(_certificate_row(c, body_ids=body_ids, now=now))
         jws = sign_compact(c.payload.to_json(), key=key, typ=CERTIFICATE_TYP)
         signed_at = c.payload.signed_at
-        chunk.revisions.append((c.id, 1, jws, key_ids[c.body], signed_at, signed_at))
+        # The log holds what the read path reads (registry/verification/snapshots.py).
+        chunk.revisions.append(
+            (c.id, 1, jws, key_ids[c.body], signed_at, signed_at, len(chunk.entries))
+        )
+        chunk.entries.append((CERTIFICATE_TYP, jws, signed_at, number, c.body))
         if c.event is not None:
             event = c.event
+            event_jws = sign_compact(event.to_json(), key=key, typ=STATUS_TYP)
             chunk.events.append(
                 (
                     c.id,
@@ -697,12 +725,14 @@ def signed_chunk(
                     event.status.value,
                     event.effective_at,
                     event.reason,
-                    sign_compact(event.to_json(), key=key, typ=STATUS_TYP),
+                    event_jws,
                     key_ids[c.body],
                     event.signed_at,
                     event.signed_at,
+                    len(chunk.entries),
                 )
             )
+            chunk.entries.append((STATUS_TYP, event_jws, event.signed_at, number, c.body))
     return chunk
 
 
@@ -763,7 +793,16 @@ COLUMNS = (
     "name_en_key",
     "scope_key",
 )
-REVISION_COLUMNS = ("certificate", "revision", "jws", "key", "signed_at", "recorded_at")
+REVISION_COLUMNS = (
+    "certificate",
+    "revision",
+    "jws",
+    "key",
+    "signed_at",
+    "recorded_at",
+    "log_index",
+)
+ENTRY_COLUMNS = ("id", "typ", "jws", "recorded_at", "number", "body")
 EVENT_COLUMNS = (
     "certificate",
     "seq",
@@ -774,7 +813,30 @@ EVENT_COLUMNS = (
     "key",
     "signed_at",
     "recorded_at",
+    "log_index",
 )
+
+
+class TreeHashes:
+    """The log's complete-subtree hashes (`log_node`), appended a chunk at a time.
+
+    As `registry.log.store.append_entries` computes them (`signing.merkle`),
+    with the right edge of the tree kept here instead of read back.
+    """
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.edge: dict[Node, bytes] = {}
+
+    def append(self, jws_texts: Sequence[str]) -> list[tuple[int, bytes]]:
+        """The (node id, hash) rows of the leaves `jws_texts` and the subtrees they complete."""
+        stored = append_leaves(
+            [leaf_hash(t.encode("ascii")) for t in jws_texts], size=self.size, edge=self.edge
+        )
+        known = {**self.edge, **stored}
+        self.size += len(jws_texts)
+        self.edge = {n: known[n] for n in root_nodes(self.size)}
+        return [(node_id(n), h) for n, h in stored.items()]
 
 
 def _progress(done: int, total: int, started: float) -> None:
@@ -815,15 +877,20 @@ def load_sqlite(path: Path, count: int, *, seed: int = SEED) -> None:
                 ("certificate", COLUMNS, "certificates"),
                 ("certificate_revision", REVISION_COLUMNS, "revisions"),
                 ("status_event", EVENT_COLUMNS, "events"),
+                ("log_entry", ENTRY_COLUMNS, "entries"),
             )
         ]  # fmt: skip
         started = time.monotonic()
         done = 0
-        for chunk in chunks(count, body_ids=body_ids, key_ids=key_ids, seed=seed):
+        tree = TreeHashes()
+        for made in chunks(count, body_ids=body_ids, key_ids=key_ids, seed=seed):
+            chunk = made.numbered(tree.size)
+            nodes = tree.append([e[2] for e in chunk.entries])
             connection.execute("BEGIN")
             for sql, part in inserts:
                 rows = getattr(chunk, part)
                 connection.executemany(sql, [tuple(map(_sqlite_value, row)) for row in rows])
+            connection.executemany("INSERT INTO log_node (id, hash) VALUES (?, ?)", nodes)
             connection.execute("COMMIT")
             done += len(chunk.certificates)
             _progress(done, count, started)
@@ -916,12 +983,17 @@ async def load_postgres(url: str, count: int, *, seed: int = SEED) -> None:
             await connection.execute(f'DROP INDEX "{index["indexname"]}"')
         started = time.monotonic()
         done = 0
-        for chunk in chunks(count, body_ids=body_ids, key_ids=key_ids, seed=seed):
+        tree = TreeHashes()
+        for made in chunks(count, body_ids=body_ids, key_ids=key_ids, seed=seed):
+            chunk = made.numbered(tree.size)
+            nodes = tree.append([e[2] for e in chunk.entries])
             async with connection.transaction():
                 for table, columns, rows in (
                     ("certificate", COLUMNS, chunk.certificates),
                     ("certificate_revision", REVISION_COLUMNS, chunk.revisions),
                     ("status_event", EVENT_COLUMNS, chunk.events),
+                    ("log_entry", ENTRY_COLUMNS, chunk.entries),
+                    ("log_node", ("id", "hash"), nodes),
                 ):
                     await connection.copy_records_to_table(table, records=rows, columns=columns)
             done += len(chunk.certificates)
@@ -933,7 +1005,7 @@ async def load_postgres(url: str, count: int, *, seed: int = SEED) -> None:
             t0 = time.monotonic()
             await connection.execute(index["definition"])
             print(f"    {index['indexname']}: {time.monotonic() - t0:.1f} s", file=sys.stderr)
-        for table in ("certificate", "certificate_revision", "status_event"):
+        for table in ("certificate", "certificate_revision", "status_event", "log_entry"):
             await connection.execute(f"VACUUM ANALYZE {table}")
     finally:
         await connection.close()

@@ -12,7 +12,7 @@ import contextlib
 import os
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -121,6 +121,36 @@ def write_transaction(engine: Engine[Any]) -> Any:
     if isinstance(engine, SQLiteEngine):
         return engine.transaction(transaction_type=TransactionType.immediate)
     return engine.transaction()
+
+
+async def insert_rows(
+    engine: Engine[Any], into: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """``INSERT INTO into (columns) VALUES (...)`` for every row, in the current write transaction.
+
+    The statement is prepared once and run for every row on the transaction's
+    own connection (SQLite and asyncpg `executemany`), with the values as
+    parameters; SQLite converts them with the adapters Piccolo registers, so
+    the stored text is what a Piccolo insert stores. Bulk writes (the
+    importer, the log) use it: building a Piccolo `Table` object and its query
+    string costs more than validating and signing the certificate it stores
+    (docs/benchmarks.md, "Bulk issuance").
+
+    Raises:
+        RuntimeError: called outside a transaction (a bulk write is all or nothing).
+    """
+    if not rows:
+        return
+    transaction = engine.current_transaction.get()
+    if transaction is None:
+        raise RuntimeError("insert_rows runs inside write_transaction(engine)")
+    names = ", ".join(columns)
+    if isinstance(engine, PostgresEngine):
+        marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
+    else:
+        marks = ", ".join("?" for _ in columns)
+    sql = f"INSERT INTO {into} ({names}) VALUES ({marks})"  # noqa: S608 - names from the callers
+    await transaction.connection.executemany(sql, rows)
 
 
 def is_unique_violation(exc: BaseException) -> bool:

@@ -62,6 +62,10 @@ def fold(text: str | None) -> str:
     # NFKC_Casefold: case folding can leave a string that is not NFKC (e.g.
     # U+01F0), so normalise on both sides of it.
     folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    if folded.isprintable():
+        # No control, format or surrogate character, and no white space but
+        # U+0020 (`str.isprintable`): nothing to drop character by character.
+        return _SPACES.sub(" ", folded).strip()
     kept = "".join(
         " " if ch.isspace() else "" if unicodedata.category(ch) in _CONTROL_CATEGORIES else ch
         for ch in folded

@@ -8,8 +8,9 @@ is the key, and Ed25519 is deterministic, so both signed the same bytes). A
 checkpoint covering a write is therefore served at the first request after it,
 from any process, well within the 5 seconds PRODUCT §3 allows.
 
-The proofs read O(log n) stored subtree hashes in one query each
-(`signing.merkle` plans which; `registry.log.store` fetches them).
+A proof reads the latest checkpoint's size and its O(log n) stored subtree
+hashes in one query (`signing.merkle` plans which; `registry.log.store`
+fetches them over a long-lived read connection).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from piccolo.engine.base import Engine
 from piccolo.querystring import QueryString
 
 from registry.errors import FieldError, InvalidInputError, NotFoundError
-from registry.log.store import log_size, subtree_hashes
+from registry.log.store import checkpointed_hashes, log_size, subtree_hashes
 from registry.log.tables import LogCheckpoint, LogEntry
 from signing.checkpoint import Checkpoint, sign_checkpoint
 from signing.documents import KeyStatementPayload
@@ -155,11 +156,6 @@ def _whole(value: str | None, name: str, *, minimum: int = 0) -> int:
     return int(value)
 
 
-async def _checkpointed_size() -> int:
-    stored = await _stored_latest()
-    return 0 if stored is None else stored.size
-
-
 async def inclusion(index_text: str | None, size_text: str | None) -> dict[str, Any]:
     """`GET /api/v1/log/proofs/inclusion?index=&size=` (RFC 6962 §2.1.1).
 
@@ -169,7 +165,10 @@ async def inclusion(index_text: str | None, size_text: str | None) -> dict[str, 
     """
     index = _whole(index_text, "index")
     size = _whole(size_text, "size", minimum=1)
-    signed = await _checkpointed_size()
+    leaf = Node(0, index)
+    # One query: the checkpointed size and the planned nodes (none for a bad index).
+    planned = [*inclusion_proof_nodes(index, size), leaf] if index < size else []
+    signed, hashes = await checkpointed_hashes(planned)
     if size > signed:
         raise InvalidInputError(
             f"size {size} is beyond the latest checkpoint ({signed}): fetch /log/checkpoint",
@@ -180,8 +179,6 @@ async def inclusion(index_text: str | None, size_text: str | None) -> dict[str, 
             f"index {index} is outside a tree of size {size}",
             errors=[FieldError("index", f"less than size ({size})")],
         )
-    leaf = Node(0, index)
-    hashes = await subtree_hashes([*inclusion_proof_nodes(index, size), leaf])
     proof = assemble_inclusion_proof(index, size, hashes)
     return {
         "index": index,
@@ -201,7 +198,9 @@ async def consistency(from_text: str | None, to_text: str | None) -> dict[str, A
     """
     old = _whole(from_text, "from", minimum=1)
     new = _whole(to_text, "to", minimum=1)
-    signed = await _checkpointed_size()
+    # One query: the checkpointed size and the planned nodes (none when from > to).
+    planned = consistency_proof_nodes(old, new) if old <= new else []
+    signed, hashes = await checkpointed_hashes(planned)
     if new > signed:
         raise InvalidInputError(
             f"to={new} is beyond the latest checkpoint ({signed}): fetch /log/checkpoint",
@@ -211,7 +210,6 @@ async def consistency(from_text: str | None, to_text: str | None) -> dict[str, A
         raise InvalidInputError(
             f"from={old} is larger than to={new}", errors=[FieldError("from", "at most `to`")]
         )
-    hashes = await subtree_hashes(consistency_proof_nodes(old, new))
     proof = assemble_consistency_proof(old, new, hashes)
     return {"from": old, "to": new, "proof": [b64(h) for h in proof]}
 

@@ -11,27 +11,35 @@ Appends (PRODUCT §3, issue 10):
 * cost O(log n) reads and writes whatever the size of the tree: the right
   edge (`signing.merkle.root_nodes`) is read in one query, and the new
   complete-subtree hashes (`signing.merkle.append_leaves`) are written in one;
-* write their rows as plain multi-row INSERTs with parameters, not through
-  Piccolo `Table` objects: building a `Table` and its query string cost
-  ~250 µs of the ~380 µs an entry took in a 2,000-entry batch, more than
-  validating and signing a certificate (docs/benchmarks.md, "Bulk issuance").
+* write their rows with one prepared INSERT run for every row on the
+  transaction's connection (`registry.db.insert_rows`), not through Piccolo
+  `Table` objects: building a `Table` and its query string cost ~250 µs of
+  the ~380 µs an entry took in a 2,000-entry batch, more than validating and
+  signing a certificate (docs/benchmarks.md, "Bulk issuance").
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import threading
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.querystring import QueryString
 
+from registry.db import insert_rows
 from registry.log.tables import LogEntry, LogNode
 from signing.merkle import Node, append_leaves, leaf_hash, root_nodes
 
 __all__ = [
     "NewEntry",
     "append_entries",
+    "checkpointed_hashes",
     "log_size",
     "node_id",
     "subtree_hashes",
@@ -41,9 +49,6 @@ __all__ = [
 _APPEND_LOCK: Final = 0x534D4C4F47
 #: Leaf indexes stay below 2**48 (281 trillion); the level goes above them.
 _LEVEL_SHIFT: Final = 48
-#: Rows a multi-row INSERT carries: 6,000 parameters at most, far below
-#: SQLite's 32,766 (SQLITE_MAX_VARIABLE_NUMBER) and PostgreSQL's 32,767.
-_ROWS_PER_INSERT: Final = 1000
 
 
 def node_id(node: Node) -> int:
@@ -100,22 +105,92 @@ async def append_entries(entries: Sequence[NewEntry], *, recorded_at: datetime) 
         [leaf_hash(entry.jws.encode("ascii")) for entry in entries], size=size, edge=edge
     )
     indexes = list(range(size, size + len(entries)))
-    await _insert(
-        "log_entry (id, typ, jws, recorded_at, number, body)",
+    engine = LogEntry._meta.db
+    await insert_rows(
+        engine,
+        "log_entry",
+        ("id", "typ", "jws", "recorded_at", "number", "body"),
         [
             (index, e.typ, e.jws, e.recorded_at or recorded_at, e.number, e.body)
             for index, e in zip(indexes, entries, strict=True)
         ],
     )
-    await _insert("log_node (id, hash)", [(node_id(node), h) for node, h in stored.items()])
+    await insert_rows(
+        engine, "log_node", ("id", "hash"), [(node_id(node), h) for node, h in stored.items()]
+    )
     return indexes
 
 
-async def _insert(into: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    """``INSERT INTO {into} VALUES (...), (...)``, `_ROWS_PER_INSERT` rows a statement."""
-    placeholders = "(" + ", ".join(["{}"] * len(rows[0])) + ")"
-    for start in range(0, len(rows), _ROWS_PER_INSERT):
-        chunk = rows[start : start + _ROWS_PER_INSERT]
-        values = ", ".join([placeholders] * len(chunk))
-        sql = f"INSERT INTO {into} VALUES {values}"  # noqa: S608 - table and columns from this module
-        await LogEntry.raw(sql, *(value for row in chunk for value in row))
+# Proofs (`registry.log.services`) read the checkpointed size and the planned
+# subtree hashes in one query. The LEFT JOIN keeps one row when no node matches.
+_PROOF_SQL: Final = (
+    "SELECT c.signed, n.id, n.hash "
+    "FROM (SELECT COALESCE(MAX(size), 0) AS signed FROM log_checkpoint) AS c "
+    "LEFT JOIN log_node AS n ON n.id IN ({})"
+)
+_PROOF_SQL_POSTGRES: Final = (
+    "SELECT c.signed, n.id, n.hash "
+    "FROM (SELECT COALESCE(MAX(size), 0) AS signed FROM log_checkpoint) AS c "
+    "LEFT JOIN log_node AS n ON n.id = ANY($1::bigint[])"
+)
+
+
+class _SQLiteProofConnections(threading.local):
+    conn: sqlite3.Connection | None = None
+    #: (st_dev, st_ino) of the file `conn` opened: a file replaced at the same
+    #: path (a restored backup, a test's fresh database) is opened again.
+    file: tuple[int, int] | None = None
+
+
+#: One long-lived read-only connection per SQLite file and thread.
+_sqlite_proof_connections: dict[str, _SQLiteProofConnections] = {}
+
+
+def _sqlite_proof_connection(path: str) -> sqlite3.Connection:
+    local = _sqlite_proof_connections.setdefault(path, _SQLiteProofConnections())
+    stat = os.stat(path)
+    file = (stat.st_dev, stat.st_ino)
+    if local.conn is None or local.file != file:
+        if local.conn is not None:
+            local.conn.close()
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5.0)
+        conn.execute("PRAGMA query_only = ON")
+        local.conn, local.file = conn, file
+    return local.conn
+
+
+async def checkpointed_hashes(nodes: Collection[Node]) -> tuple[int, dict[Node, bytes]]:
+    """The size of the latest signed checkpoint and the stored hashes of ``nodes``, in one query.
+
+    What a proof reads (PRODUCT §3). Outside a transaction it does not go
+    through Piccolo: on SQLite a long-lived read-only connection per thread
+    (WAL lets it see every commit at its next query), on PostgreSQL a pooled
+    connection, one round trip. Piccolo's SQLite engine opens a connection for
+    every query, which was most of a proof's time (docs/benchmarks.md).
+    """
+    ids = sorted({node_id(n) for n in nodes})
+    engine = LogNode._meta.db
+    rows: list[tuple[Any, Any, Any]]
+    if engine.current_transaction.get() is not None:
+        # Inside a transaction the rows may be its own, uncommitted.
+        result = await engine.run_querystring(
+            QueryString(_PROOF_SQL.format(", ".join("{}" for _ in ids) or "NULL"), *ids)
+            if not isinstance(engine, PostgresEngine)
+            else QueryString(_PROOF_SQL_POSTGRES.replace("$1", "{}"), ids)
+        )
+        rows = [(r["signed"], r["id"], r["hash"]) for r in result]
+    elif isinstance(engine, SQLiteEngine):
+        conn = _sqlite_proof_connection(str(engine.connection_kwargs["database"]))
+        sql = _PROOF_SQL.format(", ".join("?" for _ in ids) or "NULL")
+        rows = conn.execute(sql, ids).fetchall()
+    elif isinstance(engine, PostgresEngine) and engine.pool is not None:
+        async with engine.pool.acquire() as conn:
+            rows = [tuple(r) for r in await conn.fetch(_PROOF_SQL_POSTGRES, ids)]
+    else:
+        result = await engine.run_querystring(
+            QueryString(_PROOF_SQL_POSTGRES.replace("$1", "{}"), ids)
+        )
+        rows = [(r["signed"], r["id"], r["hash"]) for r in result]
+    signed = int(rows[0][0])
+    hashes = {_node_of(int(row_id)): bytes(h) for _, row_id, h in rows if row_id is not None}
+    return signed, hashes

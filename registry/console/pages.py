@@ -18,7 +18,7 @@ from litestar.response import Template
 from registry.console.accounts import ConsoleAccount
 from registry.console.guards import take_flash
 from registry.errors import RegistryError
-from registry.i18n import Catalogs, current_language
+from registry.i18n import Catalogs, current_language, negotiate, using_language
 from signing.instants import CST
 from signing.scheme import GB_T_27922_2011
 
@@ -89,31 +89,43 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
 
     The console router's handler for registry errors and HTTP errors: a viewer's
     write (403), another body's certificate (404), a form without its CSRF
-    token (403), the login lockout (429, Retry-After).
+    token (403), the login lockout (429, Retry-After). An error raised by a
+    middleware (CSRF) is handled outside the request's language, so the page
+    negotiates it again and is rendered here, in it.
     """
     if isinstance(exc, RegistryError):
         status, detail, headers = exc.status_code, exc.detail, exc.headers
     elif isinstance(exc, HTTPException):
         status, detail, headers = exc.status_code, exc.detail, dict(exc.headers or {})
+    else:
+        raise exc
+    lang = negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
+    with using_language(lang, path=request.url.path, query=request.url.query or ""):
         if isinstance(exc, PermissionDeniedException):
             # Litestar's CSRF middleware: the only 403 it raises here.
             detail = _(
                 "This form is out of date or did not come from this site, so nothing was "
                 "changed. Reload the page and try again."
             )
-    else:
-        raise exc
-    if status == 429:
-        detail = _("Too many wrong passwords. Try again in %(minutes)s minutes.") % {
-            "minutes": max(1, -(-int(headers.get("Retry-After", "900")) // 60))
-        }
-    response = page(
-        request,
-        "error.html",
-        account=None,
-        message=error(detail),
+        elif status == 429:
+            minutes = max(1, -(-int(headers.get("Retry-After", "900")) // 60))
+            detail = _("Too many wrong passwords. Try again in %(minutes)s minutes.") % {
+                "minutes": minutes
+            }
+        engine = request.app.template_engine
+        assert engine is not None  # create_app configures Jinja
+        template = engine.get_template("console/error.html")
+        html = template.render(
+            account=None,
+            message=error(detail),
+            status=status,
+            live_thresholds=[],
+            cst=cst_text,
+            csrf_input="",
+        )
+    return Response(
+        html,
         status_code=status,
-        status=status,
+        media_type=MediaType.HTML,
+        headers={**headers, "Cache-Control": "no-store"},
     )
-    response.headers.update(headers)
-    return response

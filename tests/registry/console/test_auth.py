@@ -214,3 +214,14 @@ def test_the_login_page_sets_no_session_cookie(console: TestClient[Any]) -> None
     page = console.get("/console/login")
     assert page.status_code == 200
     assert not any(c.startswith("starmark_console=") for c in page.headers.get_list("set-cookie"))
+
+
+def test_a_refused_form_is_explained_in_the_pages_language(clerk: TestClient[Any]) -> None:
+    clerk.headers["Accept-Language"] = "zh-CN"
+    answer = clerk.post("/console/certificates/new", data={"number": "SMT-2026-0001"})
+    assert answer.status_code == 403
+    assert console_message(answer.text) == (
+        "error",
+        "此表单已过期或并非来自本网站，因此未作任何更改。请刷新页面后重试。",
+    )
+    assert '<html lang="zh-CN">' in answer.text

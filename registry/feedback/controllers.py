@@ -165,7 +165,7 @@ class FeedbackApi(Controller):
     @get(
         "/reports",
         summary="Consumer reports about the body's certificates, newest first (body or operator)",
-        responses=problem_responses(400, 401, 403, 422),
+        responses=problem_responses(400, 401, 403, 404, 422),
     )
     async def list_reports(
         self,

@@ -37,10 +37,17 @@ def test_home_has_search_box_counts_changes_and_links(seeded: Seeded) -> None:
     assert re.search(rf'href="/search\?level=five_star">.*?</a></th><td>{five}</td>', text)
     assert re.search(r'href="/search\?status=revoked">.*?</a></th><td>1</td>', text)
     assert re.search(r'href="/search\?status=not_yet_valid">.*?</a></th><td>1</td>', text)
-    # The latest status changes, newest first, each linking to its verification page.
-    changes = re.findall(r'<a href="/v/([A-Z0-9-]+)">', text)
-    assert set(changes) == set(seeded.numbers_of("suspended", "revoked", "withdrawn"))
-    assert changes[0] == seeded.numbers["withdrawn"]
+    # The latest changes: one line a certificate, each linking to its verification
+    # page; every suspension, revocation and withdrawal is there, routine lines are not.
+    changes = re.findall(r'<li data-change="(\w+)" data-number="([^"]+)">', text)
+    numbers = [number for _, number in changes]
+    assert len(numbers) == len(set(numbers)) == 10
+    events = [number for kind, number in changes if kind == "event"]
+    assert set(events) == set(seeded.numbers_of("suspended", "revoked", "withdrawn"))
+    assert {kind for kind, _ in changes} == {"event", "new"}
+    for number in numbers:
+        assert f'<a href="/v/{number}">' in text
+    assert "新证书：" in text and "已撤销：" in text
     assert 'href="/verify"' in text and 'href="/bodies"' in text
 
 

@@ -142,3 +142,37 @@ def test_a_person_finds_a_company_with_javascript_off(seeded: Seeded, browser: A
             assert tab.url.endswith("/v/" + seeded.numbers["haier_smart"])
         finally:
             context.close()
+
+
+def test_the_heading_shows_the_query_as_typed_and_bodies_by_name(seeded: Seeded) -> None:
+    typed = seeded.usccs["revoked"]  # upper case, as printed on a business licence
+    response = page(seeded, "/search", q=f" {typed} ")
+    heading = re.search(r'<h2 id="results-title"[^>]*>(.*?)</h2>', response.text, re.S)
+    assert heading is not None and f"“{typed}”" in html.unescape(heading.group(1))
+    assert typed.lower() not in response.text
+    assert f"<title>{typed} · " in response.text
+    hit = response.text[response.text.index('<li class="hit"') :]
+    # The body by its name in the page's language, its code kept for who wants it.
+    assert '<abbr title="ZJCC">浙江质信认证有限公司</abbr>' in hit
+    filtered = page(seeded, "/search", body="CQCT")
+    assert "认证机构：华信认证中心" in filtered.text
+    english = page(seeded, "/search", body="CQCT", lang="en")
+    assert "certified by " in english.text
+
+
+def test_search_results_grey_the_level_of_certificates_that_do_not_count(seeded: Seeded) -> None:
+    text = page(seeded, "/search", q=seeded.numbers["revoked"]).text
+    hit = text[text.index('<li class="hit"') : text.index("</li>", text.index('<li class="hit"'))]
+    assert 'class="level-void" data-level-void="revoked"' in hit
+    assert re.search(r"<s>[^<]+</s>", hit)
+    valid = page(seeded, "/search", q=seeded.numbers["haichuan"]).text
+    assert "level-void" not in valid and "<s>" not in valid
+
+
+@pytest.mark.parametrize("path", ["/", "/search", "/bodies"])
+def test_every_search_page_has_a_description_in_its_language(seeded: Seeded, path: str) -> None:
+    for lang, script in (("zh-CN", r"[\u4e00-\u9fff]"), ("en", r"^[\x00-\u2fff]+$")):
+        text = page(seeded, path, lang=lang).text
+        found = re.search(r'<meta name="description" content="([^"]{20,})">', text)
+        assert found is not None, text[:600]
+        assert re.search(script, html.unescape(found.group(1))), found.group(1)

@@ -65,7 +65,7 @@ def _one(error: FieldError) -> PageProblem:
             _("Deadline"),
             _(
                 "Not a date or time that can be read. Type it like 2026-10-01 09:30, "
-                "2026/10/01 or 2026年10月1日 (Beijing time)."
+                "2026/10/01 or 2026年10月1日 (Beijing time), from 2000-01-01 to 2099-12-31."
             ),
         )
     if field == "min_level":

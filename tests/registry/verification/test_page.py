@@ -185,7 +185,7 @@ def test_an_unreadable_instant_is_a_4xx_page_for_people(
     assert response.headers["content-type"].startswith("text/html")
     # In the page's language: titled in Chinese, with what to type instead.
     assert re.search(r"<title>4\d\d · 输入有误 · Starmark</title>", response.text)
-    assert "无法识别这个日期。请写日期，例如 2026-10-01" in text_of(response.text)
+    assert "无法识别这个日期。请写 2000-01-01 至 2099-12-31 之间的日期" in text_of(response.text)
     assert "Invalid input" not in response.text
     english = client.get(
         f"/v/{every_status['valid']}",
@@ -193,7 +193,7 @@ def test_an_unreadable_instant_is_a_4xx_page_for_people(
         headers={"Accept": "text/html"},
     )
     assert re.search(r"<title>4\d\d · Invalid input · Starmark</title>", english.text)
-    assert "The date could not be read. Use a date such as 2026-10-01" in text_of(english.text)
+    assert "The date could not be read. Use a date from 2000-01-01" in text_of(english.text)
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])

@@ -41,10 +41,9 @@ def test_a_busy_page_with_its_css_and_script_is_under_30_kb(
     page = client.get("/v/SMT-BUSY-0001", params={"lang": lang})
     assert page.status_code == 200
     assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', page.text)
-    # Fingerprinted (registry/static_files.py); the icon is the only other file.
+    # Fingerprinted URLs (registry/static_files.py).
     assert sorted(a.split("?v=")[0] for a in assets) == [
         "/static/css/site.css",
-        "/static/icons/favicon.svg",
         "/static/js/check.js",
     ]
     sizes = {"html": len(page.content)}

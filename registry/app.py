@@ -38,6 +38,12 @@ from registry.schema_page import LocalRedoc
 from registry.search.controllers import CertificateSearchController, SearchPages, counts_lifespan
 from registry.security_headers import add_security_headers
 from registry.settings import Settings
+from registry.static_files import (
+    favicon,
+    install_static_url,
+    static_cache_control,
+    static_dir,
+)
 from registry.tender.controllers import TenderPages, VerificationController
 from registry.verification.controllers import (
     CertificateReadController,
@@ -48,12 +54,6 @@ from registry.verification.services import provide_read_path
 from registry.words import install_words
 
 TEMPLATES = Path(__file__).parent / "templates"
-
-
-def static_dir() -> Path:
-    import registry.static
-
-    return Path(registry.static.__file__).parent
 
 
 @get("/healthz", summary="Liveness and database check", tags=["operations"])
@@ -87,9 +87,11 @@ def allow_every_method(message: Message, scope: Scope) -> None:
 
 def install_template_globals(engine: JinjaTemplateEngine) -> None:
     """Every template gets gettext (`{% trans %}`, `_()`) in the request's language, and
-    the words of statuses and levels (registry/templates/_status.html)."""
+    the words of statuses and levels (registry/templates/_status.html), and `static_url()`
+    (registry/static_files.py)."""
     install_i18n(engine)
     install_words(engine)
+    install_static_url(engine)
 
 
 def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Litestar:
@@ -150,6 +152,7 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             ImportController,
             jwks,
             healthz,
+            favicon,
             MetricsController,
             create_static_files_router(path="/static", directories=[static_dir()]),
             # The console: sessions and CSRF on its own router only (registry/console/app.py).
@@ -177,7 +180,12 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
         # headers on every answer, the router's 404 and 405 included.
         request_class=CheckedRequest,
         before_request=refuse_impossible_parameters,
-        before_send=[add_security_headers, allow_every_method, count_page_scans],
+        before_send=[
+            add_security_headers,
+            allow_every_method,
+            count_page_scans,
+            static_cache_control,
+        ],
         openapi_config=OpenAPIConfig(
             title="Starmark registry",
             version="1",

@@ -9,6 +9,7 @@ explicitly which database they talk to.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sqlite3
 import sys
@@ -104,10 +105,15 @@ async def migrate(engine: Engine[Any]) -> None:
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
     use_engine(engine)
-    # Piccolo prints its progress; keep standard output for what scripts read
-    # (`key generate` prints the kid last, `token create` the token).
-    with contextlib.redirect_stdout(sys.stderr):
+    # Piccolo prints its progress. Standard output is for what scripts read (`key
+    # generate` prints the kid last, `token create` the token), so it goes to standard
+    # error, and only when a migration ran or failed: not a banner on every command.
+    progress = io.StringIO()
+    with contextlib.redirect_stdout(progress):
         result = await run_forwards(app_name="all")
+    ran = "Running" in progress.getvalue()
+    if ran or not result.success:
+        sys.stderr.write(progress.getvalue())
     if not result.success:
         raise RuntimeError(f"migration failed: {result.message}")
 

@@ -426,13 +426,12 @@ async def seed_demo(*, vault: HostedKeyVault, now: datetime) -> DemoResult:
     return DemoResult(token=token, created=created, skipped=False)
 
 
+#: Reasons as a Chinese certification body writes them: in Chinese alone (a reason is
+#: one text, quoted as written on every page; no second language run into it).
 _REASONS = {
-    "surveillance_passed": "年度监督审核通过 Annual surveillance audit passed",
-    "suspended": (
-        "监督审核发现服务承诺未兑现，限期整改 "
-        "Service commitments not met; corrective action required"
-    ),
-    "reinstated": "整改完成并经验证 Corrective action verified",
-    "revoked": "暂停期内未完成整改 Not corrected within the suspension period",
-    "withdrawn": "获证组织申请注销 Withdrawn at the holder's request",
+    "surveillance_passed": "年度监督审核通过",
+    "suspended": "监督审核发现服务承诺未兑现，限期整改",
+    "reinstated": "整改完成并经验证",
+    "revoked": "暂停期内未完成整改",
+    "withdrawn": "获证组织申请注销",
 }

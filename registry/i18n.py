@@ -93,6 +93,12 @@ def current_language() -> str:
     return _current.get().lang
 
 
+def current_language_known() -> bool:
+    """True inside `LanguageMiddleware` (or `using_language`): the page's language was
+    negotiated. The router's own 404 and 405 answers are made outside it."""
+    return _current.get() is not _DEFAULT_PAGE
+
+
 def current_request() -> PageRequest:
     return _current.get()
 

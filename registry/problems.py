@@ -15,6 +15,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
 
 from registry.errors import PROBLEM_BASE, PROBLEM_JSON, FieldError, RegistryError
+from registry.i18n import current_language_known, negotiate, using_language
 
 log = logging.getLogger(__name__)
 
@@ -45,20 +46,32 @@ def problem(
     page_context: dict[str, object] | None = None,
 ) -> Response[Any]:
     if wants_html(request):
-        return Template(
-            # A page of its own where the words are the page's language's (gettext).
-            template_name=_PAGES.get(slug, "errors/error.html"),
-            context={
-                "status": status,
-                "title": title,
-                "detail": detail,
-                "errors": errors or [],
-                "retry_after": (headers or {}).get("Retry-After"),
-                **(page_context or {}),
-            },
-            status_code=status,
-            media_type=MediaType.HTML,
-            headers=headers,
+        context = {
+            "status": status,
+            "title": title,
+            "detail": detail,
+            "errors": errors or [],
+            "retry_after": (headers or {}).get("Retry-After"),
+            **(page_context or {}),
+        }
+        # A page of its own where the words are the page's language's (gettext).
+        name = _PAGES.get(slug, "errors/error.html")
+        if current_language_known():
+            return Template(
+                template_name=name,
+                context=context,
+                status_code=status,
+                media_type=MediaType.HTML,
+                headers=headers,
+            )
+        # The router's own 404 and 405 are answered outside the app's middleware, so
+        # the language is negotiated here and the page rendered in it at once.
+        lang = negotiate(request.query_params.get("lang"), request.headers.get("accept-language"))
+        engine: Any = request.app.template_engine
+        with using_language(lang, path=request.url.path, query=request.url.query or ""):
+            page = engine.get_template(name).render(**context)
+        return Response(
+            content=page, status_code=status, media_type=MediaType.HTML, headers=headers
         )
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + slug,

@@ -9,7 +9,6 @@ reads the environment).
 from __future__ import annotations
 
 import ipaddress
-import logging
 import os
 import secrets
 from collections.abc import Mapping
@@ -20,8 +19,6 @@ from urllib.parse import urlsplit
 
 from limits import RateLimitItem
 from limits import parse as parse_limit
-
-log = logging.getLogger(__name__)
 
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 MAX_REQUEST_BYTES = 1024 * 1024  # PRODUCT §4: 413 for a request body over 1 MiB
@@ -40,6 +37,19 @@ class DatabaseSettings:
 class KeyCustodySettings:
     #: Unlocks hosted private keys (encrypted PKCS#8). Never logged, never stored in the DB.
     passphrase: bytes = field(repr=False)
+    #: The file of the development stand-in passphrase, when that is what `passphrase`
+    #: is (STARMARK_KEY_PASSPHRASE unset): the vault warns when it uses a hosted key.
+    insecure_dev_file: Path | None = None
+
+    def insecure_warning(self) -> str | None:
+        """What to tell an operator when hosted keys are protected by the stand-in."""
+        if self.insecure_dev_file is None:
+            return None
+        return (
+            "STARMARK_KEY_PASSPHRASE is not set: hosted keys are protected by the insecure "
+            f"development passphrase in {self.insecure_dev_file}. "
+            "Set STARMARK_KEY_PASSPHRASE in production."
+        )
 
 
 @dataclass(frozen=True)
@@ -271,6 +281,25 @@ class Settings:
         )
 
 
+def serve_environment(env: Mapping[str, str], *, host: str, port: int) -> dict[str, str]:
+    """The environment `starmark serve --host --port` runs the app with.
+
+    Without STARMARK_PUBLIC_URL, QR codes and links name the address the server
+    was started on (`http://127.0.0.1:8123` for `--port 8123`), not a default
+    port nobody listens on; a wildcard host (0.0.0.0, ::) is named as the loopback
+    address. A STARMARK_PUBLIC_URL that is set is kept as it is.
+    """
+    served = dict(env)
+    if not served.get("STARMARK_PUBLIC_URL"):
+        # A wildcard host is named, never bound to, here.
+        wildcard = {"0.0.0.0": "127.0.0.1", "::": "[::1]", "": "127.0.0.1"}  # noqa: S104
+        shown = wildcard.get(host, host)
+        if ":" in shown and not shown.startswith("["):
+            shown = f"[{shown}]"
+        served["STARMARK_PUBLIC_URL"] = f"http://{shown}:{port}"
+    return served
+
+
 def data_dir_from_env(env: Mapping[str, str]) -> Path:
     return Path(env.get("STARMARK_DATA_DIR") or "data").expanduser()
 
@@ -294,9 +323,6 @@ def insecure_dev_key_custody(data_dir: Path) -> KeyCustodySettings:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_urlsafe(32))
-    log.warning(
-        "STARMARK_KEY_PASSPHRASE is not set: hosted keys are protected by the insecure "
-        "development passphrase in %s. Set STARMARK_KEY_PASSPHRASE in production.",
-        path,
-    )
-    return KeyCustodySettings(passphrase=path.read_text().strip().encode())
+    # No warning here: settings are read by every command. The vault warns, once, when
+    # a hosted key is sealed or opened with it, and `starmark serve` when it starts.
+    return KeyCustodySettings(passphrase=path.read_text().strip().encode(), insecure_dev_file=path)

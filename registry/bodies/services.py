@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import secrets
 import threading
@@ -35,6 +36,8 @@ from signing.keys import KeyRecord, KeyState, PrivateKey, PublicKey
 BODY_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 REGISTRY_OWNER = "registry"
 TOKEN_PREFIX = "smk_"  # noqa: S105 - a public prefix, not a secret
+
+log = logging.getLogger(__name__)
 
 
 def parse_body_code(code: str) -> str:
@@ -223,6 +226,20 @@ async def list_bodies() -> list[dict[str, Any]]:
 # --- keys ---------------------------------------------------------------------
 
 
+#: Whether this process has warned about the development passphrase (`HostedKeyVault`).
+_WARNED_INSECURE = False
+
+
+def warn_if_insecure(warning: str | None) -> None:
+    """Logs `KeyCustodySettings.insecure_warning()` once a process: when a hosted key is
+    sealed or opened with the development passphrase, or a server starts with it; that
+    is when it matters, not on every command."""
+    global _WARNED_INSECURE
+    if warning is not None and not _WARNED_INSECURE:
+        _WARNED_INSECURE = True
+        log.warning("%s", warning)
+
+
 class HostedKeyVault:
     """Seals hosted private keys as encrypted PKCS#8 and opens them again.
 
@@ -233,16 +250,22 @@ class HostedKeyVault:
 
     def __init__(self, custody: KeyCustodySettings) -> None:
         self._passphrase = custody.passphrase
+        self._insecure_warning = custody.insecure_warning()
         self._open: dict[str, PrivateKey] = {}
         self._lock = threading.Lock()
 
+    def _warn_if_insecure(self) -> None:
+        warn_if_insecure(self._insecure_warning)
+
     def seal(self, key: PrivateKey) -> str:
+        self._warn_if_insecure()
         return key.to_pkcs8_pem(passphrase=self._passphrase).decode("ascii")
 
     def unseal(self, kid: str, pem: str) -> PrivateKey:
         with self._lock:
             key = self._open.get(kid)
         if key is None:
+            self._warn_if_insecure()
             try:
                 key = PrivateKey.from_pkcs8_pem(pem.encode("ascii"), passphrase=self._passphrase)
             except InvalidKeyError as e:

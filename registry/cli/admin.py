@@ -12,7 +12,12 @@ from registry.bodies.services import HostedKeyVault
 from registry.cli.context import fail, now, run_with_database
 from registry.log.backfill import backfill_log
 from registry.principals import Principal
-from registry.settings import KeyFileSettings, Settings
+from registry.settings import (
+    ConfigurationError,
+    KeyFileSettings,
+    Settings,
+    serve_environment,
+)
 from signing.errors import MalformedError
 from signing.instants import parse_instant
 from signing.keys import PrivateKey
@@ -36,6 +41,14 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
     """Serve the registry over HTTP."""
     import uvicorn
 
+    # The app reads its settings from the environment (registry/asgi.py), also in
+    # each worker: QR codes and links follow --host and --port unless
+    # STARMARK_PUBLIC_URL says otherwise.
+    os.environ.update(serve_environment(os.environ, host=host, port=port))
+    try:
+        bodies.warn_if_insecure(Settings.from_env().keys.insecure_warning())
+    except ConfigurationError as e:
+        fail(str(e), code=2)
     if not no_migrate:
 
         async def migrate(settings: Settings, vault: HostedKeyVault) -> None:

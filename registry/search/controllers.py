@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime, timedelta
@@ -160,6 +161,7 @@ def _page_context() -> dict[str, Any]:
         "province_name": province_name,
         "cst": _cst,
         "iso": _iso,
+        "cst_zone": CST,
         "max_query": MAX_QUERY_CHARS,
     }
 
@@ -173,6 +175,7 @@ async def _form_context(
     province: str = "",
     valid_on: str = "",
 ) -> dict[str, Any]:
+    bodies = await services.body_choices()
     return {
         **_page_context(),
         "q": q,
@@ -182,8 +185,20 @@ async def _form_context(
         "province": province,
         "valid_on": valid_on,
         "provinces": [(code, province_name(code)) for code in PROVINCES],
-        "bodies": await services.body_choices(),
+        "bodies": bodies,
+        "body_name": functools.partial(_body_name, {b["code"]: b for b in bodies}),
     }
+
+
+def _body_name(bodies: dict[str, dict[str, Any]], code: str) -> str:
+    """A body's name in the page's language (its English name on English pages when it
+    has one); its code when the registry does not know it."""
+    body = bodies.get(code)
+    if body is None:
+        return code
+    if current_language() == "en" and body["name_en"]:
+        return str(body["name_en"])
+    return str(body["name"])
 
 
 class SearchPages(Controller):

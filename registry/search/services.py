@@ -51,8 +51,8 @@ docs/search.md has the plans and the measurements.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, time
+from typing import Any, Final
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
@@ -67,7 +67,8 @@ from registry.search.sqlite import SQLiteDialect
 from registry.search.tiers import Tier
 from registry.verification.judging import Reading
 from registry.verification.services import VerificationService
-from signing.jws import STATUS_TYP
+from signing.instants import CST
+from signing.jws import CERTIFICATE_TYP, STATUS_TYP
 
 __all__ = [
     "SearchPage",
@@ -200,63 +201,114 @@ async def search(
 
 
 # --- home and bodies pages ----------------------------------------------------------
+#: Status events that are news to a shopper; a passed yearly surveillance is routine
+#: and a certificate that stays valid is no change worth a line on the home page.
+_EPOCH: Final = datetime(2000, 1, 1, tzinfo=UTC)
+NOTEWORTHY_EVENTS: Final = frozenset({"suspended", "reinstated", "revoked", "withdrawn"})
+
+
 async def latest_status_changes(
     *, engine: Engine[Any], read_path: VerificationService, now: datetime, limit: int = 10
 ) -> list[dict[str, Any]]:
-    """The last status events recorded (newest first), as their signed documents say.
+    """The latest changes that matter (newest first), one line a certificate, as the
+    signed documents say them: a new certificate, a suspension, a reinstatement, a
+    revocation, a withdrawal, a new star level. Routine surveillance is left out.
 
-    The event rows only find which events are the latest; what each line says
-    (the change, when it took effect, the holder) is read from the verified
-    documents. A certificate whose documents or copies do not hold is listed
-    with the status `signature_invalid` and nothing of its content.
+    The log rows only find which documents are the latest; what each line says
+    (the change, when it took effect, the holder, the levels) is read from the
+    verified documents. A certificate whose documents or copies do not hold is
+    listed with the status `signature_invalid` and nothing of its content.
     """
-    # The log is the record: its latest status events, newest first.
+    # The log is the record: its latest certificate and status documents, newest first.
+    # Routine lines are skipped below, so more rows are read than lines shown.
     rows = await engine.run_querystring(
         sql(
-            "SELECT number, id FROM log_entry WHERE typ = {} ORDER BY id DESC LIMIT {}",
+            "SELECT number, id, typ FROM log_entry WHERE typ IN ({}, {}) ORDER BY id DESC LIMIT {}",
+            CERTIFICATE_TYP,
             STATUS_TYP,
-            limit,
+            limit * 8,
         )
     )
     readings = {
         r.number: r
         for r in await read_path.readings(
-            numbers=[str(row["number"]) for row in rows], at=now, now=now
+            numbers=list(dict.fromkeys(str(row["number"]) for row in rows)), at=now, now=now
         )
     }
     changes: list[dict[str, Any]] = []
+    shown: set[str] = set()
     for row in rows:
-        reading = readings.get(str(row["number"]))
-        if reading is None or reading.snapshot is None:
+        number = str(row["number"])
+        reading = readings.get(number)
+        if number in shown or reading is None or reading.snapshot is None:
             continue
-        logged = [e.log_index for e in reading.snapshot.events]
-        index = int(row["id"])
-        if reading.verdict.certificate is None or index not in logged:
-            changes.append(
-                {
-                    "number": reading.number,
-                    "status": reading.verdict.status.value,
-                    "event": None,
-                    "recorded_at": None,
-                }
-            )
-            continue
-        position = logged.index(index)
+        line = _change_line(reading, int(row["id"]), str(row["typ"]))
+        if line is not None:
+            shown.add(number)
+            changes.append(line)
+    # Newest change first by when it took effect: a body that uploads its older
+    # certificates today does not push this week's revocation off the page.
+    changes.sort(key=lambda line: line["when"], reverse=True)
+    return changes[:limit]
+
+
+def _change_line(reading: Reading, index: int, typ: str) -> dict[str, Any] | None:
+    """What the log entry `index` changed about the certificate, or None when it is
+    routine (a passed surveillance, a revision that keeps the level)."""
+    assert reading.snapshot is not None
+    line: dict[str, Any] = {
+        "number": reading.number,
+        "status": reading.verdict.status.value,
+        "kind": None,
+        "when": reading.snapshot.revisions[-1].recorded_at
+        if reading.snapshot.revisions
+        else _EPOCH,
+    }
+    if reading.verdict.certificate is None:
+        return line
+    logged = reading.snapshot.events if typ == STATUS_TYP else reading.snapshot.revisions
+    positions = [document.log_index for document in logged]
+    if index not in positions:
+        return None
+    position = positions.index(index)
+    holder = reading.revisions[-1].holder
+    line.update(
+        holder_name=holder.name,
+        holder_name_en=holder.name_en,
+        level=reading.revisions[-1].level.value,
+        recorded_at=logged[position].recorded_at,
+    )
+    if typ == STATUS_TYP:
         event = reading.events[position]
-        holder = reading.revisions[-1].holder
-        changes.append(
-            {
-                "number": reading.number,
-                "status": reading.verdict.status.value,
-                "event": event.status.value,
-                "effective_at": event.effective_at,
-                "recorded_at": reading.snapshot.events[position].recorded_at,
-                "holder_name": holder.name,
-                "holder_name_en": holder.name_en,
-                "level": reading.revisions[-1].level.value,
-            }
+        if event.status.value not in NOTEWORTHY_EVENTS:
+            return None
+        line.update(
+            kind="event",
+            event=event.status.value,
+            effective_at=event.effective_at,
+            when=event.effective_at,
         )
-    return changes
+        return line
+    if position == 0:
+        first = reading.revisions[0]
+        line.update(
+            kind="new",
+            new_level=first.level.value,
+            # Issued on a day not yet come (a certificate signed ahead): listed as of
+            # when the registry recorded it, not above this week's changes.
+            when=min(datetime.combine(first.issued_on, time(0), CST), logged[position].recorded_at),
+        )
+        return line
+    before, after = reading.revisions[position - 1].level, reading.revisions[position].level
+    if before == after:
+        return None
+    line.update(
+        kind="level",
+        old_level=before.value,
+        new_level=after.value,
+        when=reading.revisions[position].signed_at,
+    )
+    return line
 
 
 async def body_choices() -> list[dict[str, Any]]:

@@ -52,6 +52,7 @@ from registry.metrics import count_verdicts
 from registry.settings import Settings
 from registry.tender import services
 from registry.tender.deadline import parse_deadline
+from registry.tender.messages import page_problem
 from registry.tender.reasons import instant_text, reason_text
 from registry.tender.schemas import VerificationAnswer, VerificationRequest
 from registry.tender.services import MAX_ITEMS, ReceiptCheck, SignedReceipt
@@ -314,6 +315,7 @@ def _page_helpers() -> dict[str, Any]:
         "max_items": MAX_ITEMS,
         "reason_text": reason_text,
         "instant_text": instant_text,
+        "page_problem": page_problem,
     }
 
 

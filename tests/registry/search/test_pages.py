@@ -37,10 +37,17 @@ def test_home_has_search_box_counts_changes_and_links(seeded: Seeded) -> None:
     assert re.search(rf'href="/search\?level=five_star">.*?</a></th><td>{five}</td>', text)
     assert re.search(r'href="/search\?status=revoked">.*?</a></th><td>1</td>', text)
     assert re.search(r'href="/search\?status=not_yet_valid">.*?</a></th><td>1</td>', text)
-    # The latest status changes, newest first, each linking to its verification page.
-    changes = re.findall(r'<a href="/v/([A-Z0-9-]+)">', text)
-    assert set(changes) == set(seeded.numbers_of("suspended", "revoked", "withdrawn"))
-    assert changes[0] == seeded.numbers["withdrawn"]
+    # The latest changes: one line a certificate, each linking to its verification
+    # page; every suspension, revocation and withdrawal is there, routine lines are not.
+    changes = re.findall(r'<li data-change="(\w+)" data-number="([^"]+)">', text)
+    numbers = [number for _, number in changes]
+    assert len(numbers) == len(set(numbers)) == 10
+    events = [number for kind, number in changes if kind == "event"]
+    assert set(events) == set(seeded.numbers_of("suspended", "revoked", "withdrawn"))
+    assert {kind for kind, _ in changes} == {"event", "new"}
+    for number in numbers:
+        assert f'<a href="/v/{number}">' in text
+    assert "新证书：" in text and "已撤销：" in text
     assert 'href="/verify"' in text and 'href="/bodies"' in text
 
 
@@ -135,3 +142,37 @@ def test_a_person_finds_a_company_with_javascript_off(seeded: Seeded, browser: A
             assert tab.url.endswith("/v/" + seeded.numbers["haier_smart"])
         finally:
             context.close()
+
+
+def test_the_heading_shows_the_query_as_typed_and_bodies_by_name(seeded: Seeded) -> None:
+    typed = seeded.usccs["revoked"]  # upper case, as printed on a business licence
+    response = page(seeded, "/search", q=f" {typed} ")
+    heading = re.search(r'<h2 id="results-title"[^>]*>(.*?)</h2>', response.text, re.S)
+    assert heading is not None and f"“{typed}”" in html.unescape(heading.group(1))
+    assert typed.lower() not in response.text
+    assert f"<title>{typed} · " in response.text
+    hit = response.text[response.text.index('<li class="hit"') :]
+    # The body by its name in the page's language, its code kept for who wants it.
+    assert '<abbr title="ZJCC">浙江质信认证有限公司</abbr>' in hit
+    filtered = page(seeded, "/search", body="CQCT")
+    assert "认证机构：华信认证中心" in filtered.text
+    english = page(seeded, "/search", body="CQCT", lang="en")
+    assert "certified by " in english.text
+
+
+def test_search_results_grey_the_level_of_certificates_that_do_not_count(seeded: Seeded) -> None:
+    text = page(seeded, "/search", q=seeded.numbers["revoked"]).text
+    hit = text[text.index('<li class="hit"') : text.index("</li>", text.index('<li class="hit"'))]
+    assert 'class="level-void" data-level-void="revoked"' in hit
+    assert re.search(r"<s>[^<]+</s>", hit)
+    valid = page(seeded, "/search", q=seeded.numbers["haichuan"]).text
+    assert "level-void" not in valid and "<s>" not in valid
+
+
+@pytest.mark.parametrize("path", ["/", "/search", "/bodies"])
+def test_every_search_page_has_a_description_in_its_language(seeded: Seeded, path: str) -> None:
+    for lang, script in (("zh-CN", r"[\u4e00-\u9fff]"), ("en", r"^[\x00-\u2fff]+$")):
+        text = page(seeded, path, lang=lang).text
+        found = re.search(r'<meta name="description" content="([^"]{20,})">', text)
+        assert found is not None, text[:600]
+        assert re.search(script, html.unescape(found.group(1))), found.group(1)

@@ -398,7 +398,12 @@ def test_a_receipt_too_large_for_one_jws_is_refused_and_nothing_is_stored(
     page = world.client.post(
         "/verify", data={"items": world.multi_uscc}, headers={"Accept": "text/html"}
     )
-    assert page.status_code == 422 and "split the list" in page.text
+    # The page says it in its language (Chinese by default).
+    assert page.status_code == 422 and "一张回执容纳不下这么多证书。请将名单拆成几份。" in page.text
+    english = world.client.post(
+        "/verify?lang=en", data={"items": world.multi_uscc}, headers={"Accept": "text/html"}
+    )
+    assert english.status_code == 422 and "Split the list into smaller ones." in english.text
     assert count_rows() == before
 
 

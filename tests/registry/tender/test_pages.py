@@ -300,21 +300,45 @@ def test_what_is_not_a_genuine_receipt_is_said_so_and_shows_no_results(
 def test_bad_page_input_is_a_readable_page_that_changes_nothing(world: World) -> None:
     before = count_rows()
     cases = [
-        ({"items": ""}, None, "nothing to check"),
-        ({"items": "企业名称\n青岛海川"}, None, "no certificate number or USCC"),
-        ({"items": FIVE_STAR, "as_of": "next Monday"}, None, "RFC 3339"),
-        ({"items": FIVE_STAR, "min_level": "six_star"}, None, "six_star"),
-        ({}, ("bidders.csv", b"CQC-2026-0001\ncaf\xe9\n"), "neither UTF-8 nor GB18030"),
-        ({}, ("bidders.xlsx", b"PK\x03\x04rest-of-zip"), "Excel workbook"),
-        ({"items": "\n".join(f"TND-MANY-{i:04d}" for i in range(501))}, None, "limit of 500"),
+        ({"items": ""}, None, "Nothing to check", "没有可核验的内容"),
+        ({"items": "企业名称\n青岛海川"}, None, "No row is a certificate", "没有一行是证书编号"),
+        ({"items": FIVE_STAR, "as_of": "next Monday"}, None, "Type it like", "请按 2026-10-01"),
+        (
+            {"items": FIVE_STAR, "min_level": "six_star"},
+            None,
+            "Choose a level",
+            "请从列表中选择星级",
+        ),
+        (
+            {},
+            ("bidders.csv", b"CQC-2026-0001\ncaf\xe9\n"),
+            "neither UTF-8 nor GB18030",
+            "既不是 UTF-8 也不是 GB18030",
+        ),
+        ({}, ("bidders.xlsx", b"PK\x03\x04rest-of-zip"), "Excel workbook", "Excel 工作簿"),
+        (
+            {"items": "\n".join(f"TND-MANY-{i:04d}" for i in range(501))},
+            None,
+            "at most 500",
+            "一次最多核验 500 个",
+        ),
     ]
-    for data, upload, words in cases:
+    for data, upload, words, chinese in cases:
         files = {"file": (upload[0], upload[1], "text/csv")} if upload else None
         page = world.client.post("/verify?lang=en", data=data, files=files, headers=HTML)
         assert page.status_code == 422, (data, page.text)
         assert page.headers["content-type"].startswith("text/html")
         assert 'id="problem"' in page.text and "Nothing was checked" in page.text
         assert words in page.text, (words, page.text)
+        # The Chinese page says it in Chinese, with no English message in the box.
+        page = world.client.post("/verify", data=data, files=files, headers=HTML)
+        box = page.text[
+            page.text.index('id="problem"') : page.text.index(
+                "</div>", page.text.index('id="problem"')
+            )
+        ]
+        assert chinese in box, (chinese, box)
+        assert not re.search(r"[a-z]{4,} [a-z]{3,}", box), box
         # What was typed is kept, to correct it.
         if data.get("items"):
             assert data["items"].split("\n")[0] in page.text
@@ -453,7 +477,7 @@ def test_a_tampered_posted_receipt_is_refused(world: World) -> None:
     for view in ("results.csv", "print", "receipt.jws"):
         answer = world.client.post(f"/verify/receipt/{view}", data={"jws": tampered}, headers=HTML)
         assert answer.status_code == 422, view
-        assert "does not verify" in answer.text
+        assert "回执核验未通过" in answer.text
 
 
 def test_keep_a_shareable_link_stores_the_receipt(world: World) -> None:

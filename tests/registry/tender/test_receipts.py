@@ -123,7 +123,8 @@ def test_a_tender_name_too_long_is_refused_naming_the_field(world: World) -> Non
         "/verify", data={"items": REVOKED, "tender_name": "标" * 201}, headers=HTML
     )
     assert page.status_code == 422
-    assert "tender_name" in section(page.text, "problem")
+    assert "招标项目名称" in section(page.text, "problem")
+    assert "最多 200 个字符" in section(page.text, "problem")
     answer = world.verify([REVOKED], tender={"number": "x\u202eevil"})
     assert answer.status_code == 422
     assert any(e["field"] == "tender_number" for e in answer.json()["errors"]), answer.json()

@@ -183,7 +183,17 @@ def test_an_unreadable_instant_is_a_4xx_page_for_people(
     )
     assert 400 <= response.status_code < 500
     assert response.headers["content-type"].startswith("text/html")
-    assert "at" in text_of(response.text)
+    # In the page's language: titled in Chinese, with what to type instead.
+    assert re.search(r"<title>4\d\d · 输入有误 · Starmark</title>", response.text)
+    assert "无法识别这个日期。请写 2000-01-01 至 2099-12-31 之间的日期" in text_of(response.text)
+    assert "Invalid input" not in response.text
+    english = client.get(
+        f"/v/{every_status['valid']}",
+        params={"at": bad, "lang": "en"},
+        headers={"Accept": "text/html"},
+    )
+    assert re.search(r"<title>4\d\d · Invalid input · Starmark</title>", english.text)
+    assert "The date could not be read. Use a date from 2000-01-01" in text_of(english.text)
 
 
 @pytest.mark.parametrize("lang", ["zh-CN", "en"])
@@ -428,3 +438,35 @@ def test_the_page_says_where_each_document_sits_in_the_log(
         f"Certificate, revision 1 log index {revision} · covered by the checkpoint of size {size}",
         f"Status event: Suspended log index {event} · covered by the checkpoint of size {size}",
     ]
+
+
+@pytest.mark.parametrize("status", ["suspended", "revoked", "withdrawn", "expired"])
+def test_a_certificate_that_does_not_count_has_grey_stars_and_a_struck_level(
+    client: TestClient[Any], every_status: dict[str, str], status: str
+) -> None:
+    text = client.get(f"/v/{every_status[status]}").text
+    level = re.search(
+        r'<span class="level-void" data-level-void="([a-z_]+)">(.*?)</span></span>', text
+    )
+    assert level is not None and level.group(1) == status
+    # Struck through and said in words beside it: not colour alone.
+    assert re.search(r"<s>[^<]+级</s>", level.group(2))
+    assert f"（{verdict_of(text)['words']}）" in level.group(2) or "(" in level.group(2)
+    valid = client.get(f"/v/{every_status['valid']}").text
+    assert "level-void" not in valid and "<s>" not in valid
+
+
+def test_the_verification_page_describes_the_certificate_in_its_language(
+    client: TestClient[Any], every_status: dict[str, str]
+) -> None:
+    number = every_status["revoked"]
+    zh = re.search(r'<meta name="description" content="([^"]+)">', client.get(f"/v/{number}").text)
+    assert zh is not None
+    assert (
+        number in zh.group(1) and "状态：撤销" in zh.group(1) and "售后服务认证证书" in zh.group(1)
+    )
+    en_page = client.get(f"/v/{number}", params={"lang": "en"}).text
+    en = re.search(r'<meta name="description" content="([^"]+)">', en_page)
+    assert en is not None and "Revoked".lower() in en.group(1).lower()
+    assert "after-sales service certificate" in en.group(1)
+    assert not re.search(r"[\u4e00-\u9fff]", en.group(1).split(":")[-1])

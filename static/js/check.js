@@ -1,22 +1,8 @@
-// The in-browser check of the verification page (docs/verification-page.md).
-//
-// The page is complete without this script: the registry has verified every
-// signature already. Here the browser does it again on its own: it fetches the
-// certificate's signed documents and the registry's public keys (same origin
-// only), verifies every Ed25519 signature with WebCrypto (RFC 8037 EdDSA over
-// "header.payload", RFC 7515 §5.2), checks that each key may sign for this body
-// at the document's signed_at (PRODUCT §3), and compares every [data-signed]
-// text on the page with the signed payload. The outcome goes to
-// #browser-check[data-result]: "passed", "failed", or "unsupported" where
-// WebCrypto has no Ed25519.
-//
-// Then, on its own, the transparency log (PRODUCT §3): it checks the
-// registry's signed checkpoint (/log/checkpoint, a C2SP signed note) with the
-// note key /log/key, which must be the registry's key in the JWKS, and proves
-// that every document the registry serves for this certificate is a leaf of
-// that tree (RFC 9162 §2.1.3.2 inclusion proofs), at the indexes the page
-// lists. The outcome goes to #browser-check[data-log] and the words to
-// #log-check. No framework, no other origin, no inline script.
+// The in-browser check of the verification page; what it checks and why is in
+// docs/verification-page.md. The browser verifies every Ed25519 signature again
+// (WebCrypto, RFC 8037), each key's right to sign (PRODUCT §3), the [data-signed]
+// texts, and, through the signed checkpoint, each document's inclusion proof
+// (RFC 9162 §2.1.3.2). Outcomes: #browser-check[data-result] and [data-log].
 (function () {
   "use strict";
   var out = document.getElementById("browser-check");

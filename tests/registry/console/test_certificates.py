@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -204,7 +205,7 @@ def test_an_operator_sees_every_body(console: TestClient[Any], body: BodyFixture
 
 def test_the_page_carries_the_live_checks_words_and_thresholds(clerk: TestClient[Any]) -> None:
     page = clerk.get("/console/certificates/new").text
-    assert '<script src="/static/js/console.js" defer></script>' in page
+    assert re.search(r'<script src="/static/js/console.js\?v=[0-9a-f]{12}" defer></script>', page)
     assert "data-live-checks=" in page
     thresholds = page.split('data-thresholds="')[1].split('"')[0].replace("&#34;", '"')
     assert json.loads(thresholds)[0] == [95.0, "Five-star"]

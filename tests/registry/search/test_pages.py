@@ -176,3 +176,27 @@ def test_every_search_page_has_a_description_in_its_language(seeded: Seeded, pat
         found = re.search(r'<meta name="description" content="([^"]{20,})">', text)
         assert found is not None, text[:600]
         assert re.search(script, html.unescape(found.group(1))), found.group(1)
+
+
+def test_on_a_phone_the_results_start_on_the_first_screen(seeded: Seeded, browser: Any) -> None:
+    """Issue 13: the filters filled a phone's first screen; on a page of results they fold
+    under one line that says how many are set, and open with a tap."""
+    app = create_app(seeded.settings, engine=seeded.engine)
+    with serve_in_thread(app) as base_url:
+        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+        try:
+            tab = context.new_page()
+            tab.goto(base_url + "/search?q=" + "有限公司")
+            first = tab.locator("li.hit").first.bounding_box()
+            assert first is not None and first["y"] + 40 < 844
+            assert not tab.locator("#level").is_visible()
+            tab.locator(".filter-box summary").click()
+            tab.select_option("#level", "five_star")
+            tab.locator(".search-form button[type=submit]").click()
+            tab.wait_for_url(re.compile(r"level=five_star"))
+            assert tab.locator(".filter-box summary").inner_text() == "筛选（已设 1 项）"
+            # A blank search is for browsing by filter: they stay open.
+            tab.goto(base_url + "/search")
+            assert tab.locator("#level").is_visible()
+        finally:
+            context.close()

@@ -15,7 +15,7 @@ from typing import Final
 from registry.certificates.tables import Certificate
 from registry.console.accounts import ConsoleAccount
 from registry.feedback.reports import StoredReport, count_new_reports, list_reports
-from registry.feedback.scans import DAYS, is_spike
+from registry.feedback.scans import DAYS, SPIKE_MIN_SCANS, is_spike
 from registry.feedback.tables import ConsumerReport, ScanCount
 from signing.instants import day_in_cst
 
@@ -64,24 +64,33 @@ async def _latest_new(account: ConsoleAccount) -> list[StoredReport]:
 
 async def recent_spikes(account: ConsoleAccount, *, now: datetime) -> list[Spike]:
     """Days of the last week whose scans of one of the body's certificates were a
-    spike (as the chart marks them: registry/feedback/scans.py), newest first."""
+    spike (as the chart marks them: registry/feedback/scans.py), newest first.
+
+    Only a day of at least `SPIKE_MIN_SCANS` can be a spike: those few days are
+    found first, and the 90 days of their certificates read after.
+    """
     today = day_in_cst(now)
     first = today - timedelta(days=DAYS - 1)
     recent = today - timedelta(days=SPIKE_NOTICE_DAYS - 1)
-    query = ScanCount.select(ScanCount.number, ScanCount.day, ScanCount.scans.as_alias("scans"))
-    query = query.where(ScanCount.day >= first, ScanCount.day <= today)
-    rows = await query
-    if not rows:
+    candidates = await ScanCount.select(ScanCount.number).where(
+        ScanCount.day >= recent, ScanCount.day <= today, ScanCount.scans >= SPIKE_MIN_SCANS
+    )
+    numbers = sorted({str(r["number"]) for r in candidates})
+    if not numbers:
         return []
-    owned = Certificate.select(Certificate.number)
+    owned = Certificate.select(Certificate.number).where(Certificate.number.is_in(numbers))
     if not account.is_operator:
         owned = owned.where(Certificate.body.code == account.body_code)
-    numbers = {str(r["number"]) for r in await owned}
+    mine = [str(r["number"]) for r in await owned]
+    if not mine:
+        return []
+    rows = await ScanCount.select(
+        ScanCount.number, ScanCount.day, ScanCount.scans.as_alias("scans")
+    ).where(ScanCount.number.is_in(mine), ScanCount.day >= first, ScanCount.day <= today)
     by_number: dict[str, dict[str, int]] = {}
     for row in rows:
-        if row["number"] in numbers:
-            day = str(row["day"])[:10]
-            by_number.setdefault(str(row["number"]), {})[day] = int(row["scans"])
+        day = str(row["day"])[:10]
+        by_number.setdefault(str(row["number"]), {})[day] = int(row["scans"])
     spikes: list[Spike] = []
     for number, days in by_number.items():
         counts = list(days.values()) + [0] * (DAYS - len(days))

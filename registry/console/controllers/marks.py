@@ -96,6 +96,4 @@ class MarkSheetPages(Controller):
             "Content-Disposition": 'attachment; filename="marks.pdf"',
             "Cache-Control": "no-store",
         }
-        if sheet.skipped:
-            headers["X-Starmark-Skipped"] = ",".join(n for n, _why in sheet.skipped)[:2000]
         return Response(sheet.pdf, media_type="application/pdf", headers=headers)

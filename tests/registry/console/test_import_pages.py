@@ -153,6 +153,8 @@ def test_a_viewer_cannot_import(console: TestClient[Any], body: BodyFixture) -> 
     make_user("viewer@cqct.example", body=body.code, role="viewer")
     assert sign_in(console, "viewer@cqct.example").status_code == 303
     assert 'action="/console/import"' not in console.get("/console/import").text
+    # The page in Chinese lists the (empty) imports.
+    assert "最近的导入" in console.get("/console/import?lang=zh").text
     answer = upload_import(console, "c.xlsx", xlsx([cells("SMT-VIEW-0001")]))
     assert answer.status_code == 403
     assert console_message(answer.text) is not None

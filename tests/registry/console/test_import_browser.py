@@ -16,6 +16,7 @@ from tests.registry.imports.test_jobs import BAD_USCC, cells, xlsx
 pytestmark = pytest.mark.browser
 
 LAPTOP = {"width": 1280, "height": 900}
+TABLET = {"width": 768, "height": 1024}
 TIMEOUT_MS = 60_000  # the import runs in the background; this only bounds a hang
 
 
@@ -76,4 +77,21 @@ def test_import_an_xlsx_read_the_report_and_download_a_mark(
     with page.expect_download() as mark:
         page.click('a[href$="/marks/png"]')
     assert mark.value.path().read_bytes().startswith(b"\x89PNG")
+    page.screenshot(path=str(shots / "certificate-reports-laptop.png"), full_page=True)
+
+    # Tick both imported certificates in the list: one PDF sheet of their marks.
+    page.goto(f"{live_server}/console/certificates?lang=en")
+    page.check('input[name="number"][value="SMT-WEB-0001"]')
+    page.check('input[name="number"][value="SMT-WEB-0003"]')
+    page.click('button[form="mark-sheet"]')
+    page.wait_for_url("**/console/marks/sheet?*")
+    assert page.locator("#console-message").get_attribute("data-result") == "ok"
+    page.set_viewport_size(TABLET)
+    page.screenshot(path=str(shots / "mark-sheet-tablet.png"), full_page=True)
+    with page.expect_download() as sheet:
+        page.click("#mark-sheet-pdf")
+    assert sheet.value.path().read_bytes().startswith(b"%PDF")
+    for name in ("uploads", "reports"):
+        page.goto(f"{live_server}/console/{name}?lang=en")
+        page.screenshot(path=str(shots / f"{name}-tablet.png"), full_page=True)
     context.close()

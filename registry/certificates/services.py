@@ -487,3 +487,47 @@ async def add_status_event(
             kid=kid,
         )
     return await require_certificate(stored.number)
+
+
+# --- a signed file of a body that signs offline -------------------------------------
+
+
+async def submit_signed(token: str, *, ctx: WriteContext) -> tuple[str, StoredCertificate]:
+    """Store one compact JWS a body signed with its own key (a `.jws` file): a
+    certificate's revision 1 is issued, a later revision added, a status event
+    recorded, each by the same service (and checks) as the API's `{"jws": ...}`.
+
+    Returns what it was ("issue", "revision" or "event") and the certificate.
+
+    Raises:
+        InvalidInputError: not a JWS of a certificate or a status event, or refused
+            by the service; ConflictError, NotFoundError, ForbiddenError: as those.
+    """
+    text = token.strip()
+    try:
+        parsed = CompactJWS.parse(text)
+        payload = json.loads(parsed.payload_bytes)
+    except (MalformedError, ValueError) as e:
+        raise InvalidInputError(
+            f"not a signed document: {e}", errors=[FieldError("jws", str(e))]
+        ) from e
+    if not isinstance(payload, dict) or not isinstance(payload.get("number"), str):
+        raise InvalidInputError(
+            "the signed payload names no certificate number",
+            errors=[FieldError("jws.number", "required")],
+        )
+    number = payload["number"]
+    request = {"jws": text}
+    if parsed.typ == STATUS_TYP:
+        return "event", await add_status_event(number, request, ctx=ctx)
+    if parsed.typ != CERTIFICATE_TYP:
+        raise InvalidInputError(
+            f"a {parsed.typ!r} document is neither a certificate nor a status event",
+            errors=[FieldError("jws", f"typ must be {CERTIFICATE_TYP} or {STATUS_TYP}")],
+        )
+    if payload.get("revision") == 1:
+        issuer = payload.get("issuer")
+        code = issuer.get("code") if isinstance(issuer, dict) else None
+        body_code = str(code) if ctx.principal.is_operator and code else None
+        return "issue", await issue_certificate(request, body_code=body_code, ctx=ctx)
+    return "revision", await add_revision(number, request, ctx=ctx)

@@ -33,6 +33,10 @@ from piccolo.engine.base import Engine
 from registry.console.controllers.auth import AuthPages
 from registry.console.controllers.certificates import CertificatePages
 from registry.console.controllers.dashboard import DashboardPage
+from registry.console.controllers.imports import ImportPages
+from registry.console.controllers.marks import MarkSheetPages
+from registry.console.controllers.reports import ReportPages, ScanChartPage
+from registry.console.controllers.uploads import UploadPages
 from registry.console.guards import (
     NEW_SESSION_ID,
     SESSION_COOKIE,
@@ -123,7 +127,16 @@ def console_stores(settings: Settings) -> dict[str, Store]:
 def console_router(settings: Settings) -> Router:
     return Router(
         path=CONSOLE_PATH,
-        route_handlers=[AuthPages, DashboardPage, CertificatePages],
+        route_handlers=[
+            AuthPages,
+            DashboardPage,
+            CertificatePages,
+            ImportPages,
+            UploadPages,
+            MarkSheetPages,
+            ReportPages,
+            ScanChartPage,
+        ],
         middleware=[
             session_config(settings).middleware,
             DefineMiddleware(CSRFMiddleware, config=csrf_config(settings)),

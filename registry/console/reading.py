@@ -123,8 +123,7 @@ async def dashboard(
         for item in await latest_items(query, engine=engine, keys=await load_keyset(), now=now)
         if item.number is not None
     ][:LATEST_CHANGES]
-    # TODO(console reports): "new consumer reports" goes here once a reports service
-    # exists (issue 12); until then the dashboard shows no such section.
+    # New consumer reports and scan spikes: registry/console/feedback.py.
     return Dashboard(
         total=len(numbers),
         by_status=dict(by_status),

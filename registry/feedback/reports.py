@@ -24,9 +24,11 @@ __all__ = [
     "ReportInputError",
     "ReportPage",
     "StoredReport",
+    "count_new_reports",
     "list_reports",
     "mark_seen",
     "report_photo",
+    "require_report",
     "submit_report",
 ]
 
@@ -190,9 +192,16 @@ def _stored(row: dict[str, Any]) -> StoredReport:
 
 
 async def list_reports(
-    body_code: str, *, principal: Principal, limit: int = 20, cursor: str | None = None
+    body_code: str,
+    *,
+    principal: Principal,
+    limit: int = 20,
+    cursor: str | None = None,
+    number: str | None = None,
+    new_only: bool = False,
 ) -> ReportPage:
-    """The body's reports, newest first, `limit` at a time.
+    """The body's reports, newest first, `limit` at a time (about certificate
+    `number` only, or those not yet seen only, when given).
 
     Raises:
         ForbiddenError: a token of another body.
@@ -200,6 +209,10 @@ async def list_reports(
     """
     code = _require_body(principal, body_code)
     query = ConsumerReport.select(*_LISTED).where(ConsumerReport.body_code == code)
+    if number is not None:
+        query = query.where(ConsumerReport.number == number.strip().upper())
+    if new_only:
+        query = query.where(ConsumerReport.status == "new")
     if cursor is not None:
         digits = cursor.isascii() and cursor.isdigit() and len(cursor) <= 10
         if not digits or not 0 < int(cursor) <= MAX_ID:
@@ -258,3 +271,19 @@ async def mark_seen(report_id: int, body_code: str, *, principal: Principal) -> 
     updated = await ConsumerReport.select(*_LISTED).where(ConsumerReport.id == row["id"]).first()
     assert updated is not None
     return _stored(updated)
+
+
+async def count_new_reports(body_code: str | None, *, principal: Principal) -> int:
+    """How many reports the body (every body: None, for an operator) has not yet seen."""
+    query = ConsumerReport.count().where(ConsumerReport.status == "new")
+    if body_code is not None or not principal.is_operator:
+        query = query.where(ConsumerReport.body_code == _require_body(principal, body_code or ""))
+    return int(await query)
+
+
+async def require_report(report_id: int, body_code: str, *, principal: Principal) -> None:
+    """Raises:
+    ForbiddenError: a token of another body.
+    NotFoundError: no such report of this body.
+    """
+    await _own_report(report_id, body_code, principal)

@@ -34,6 +34,7 @@ __all__ = [
     "ImportJobView",
     "ReportRow",
     "job",
+    "recent_jobs",
     "report_csv",
     "report_rows",
     "start_import",
@@ -229,3 +230,16 @@ def report_csv_bytes(rows: Sequence[ReportRow]) -> bytes:
 
 async def report_csv(principal: Principal, job_id: str | uuid.UUID) -> bytes:
     return report_csv_bytes(await report_rows(principal, job_id))
+
+
+async def recent_jobs(
+    principal: Principal, *, body_code: str | None = None, limit: int = 20
+) -> list[ImportJobView]:
+    """The latest jobs, newest first: the principal's body's (an operator's: all, or
+    `body_code`'s)."""
+    code = principal.body_code if not principal.is_operator else body_code
+    query = ImportJob.select(*_VIEW_COLUMNS)
+    if code:
+        query = query.where(ImportJob.body_code == code.upper())
+    rows = await query.order_by(ImportJob.created_at, ascending=False).limit(limit)
+    return [ImportJobView.from_row(row) for row in rows]

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Sequence
+from typing import Any
 
 from registry.marks.fonts import mark_font
 from registry.marks.layout import pixel_scene
 from registry.marks.sizing import DEFAULT_DPI, DEFAULT_SIZE_MM, validate_size
 from registry.marks.svg import svg_document
 
-__all__ = ["render_pdf"]
+__all__ = ["render_pdf", "render_pdf_sheet"]
 
 
 def render_pdf(
@@ -58,5 +60,56 @@ def render_pdf(
     # as /CreationDate; an empty date leaves it out.
     surface.cairo.set_metadata(cairocffi.PDF_METADATA_CREATE_DATE, "")
     surface.cairo.set_metadata(cairocffi.PDF_METADATA_TITLE, url)
+    surface.finish()
+    return out.getvalue()
+
+
+def render_pdf_sheet(
+    marks: Sequence[tuple[str, str, str]],
+    *,
+    size_mm: float = DEFAULT_SIZE_MM,
+    dpi: int = DEFAULT_DPI,
+) -> bytes:
+    """The marks of several certificates in one PDF, one page each: `marks` are
+    `(url, number, level)`; every page is exactly the page :func:`render_pdf` makes.
+
+    Raises:
+        ValueError: no marks; MarkSizeError, MarkInputError, MarkFontMissingError:
+            as :func:`render_pdf`.
+    """
+    import cairocffi
+    from cairosvg.parser import Tree
+    from cairosvg.surface import PDFSurface
+
+    if not marks:
+        raise ValueError("a sheet needs at least one mark")
+    size_mm, dpi = validate_size(size_mm, dpi)
+    out = io.BytesIO()
+    shared: list[Any] = []
+
+    class _Page(PDFSurface):  # type: ignore[misc]
+        """cairosvg's PDF surface drawing on the one PDF: a new page per mark."""
+
+        def _create_surface(self, width: float, height: float) -> tuple[Any, float, float]:
+            if not shared:
+                shared.append(cairocffi.PDFSurface(out, width, height))
+            else:
+                shared[0].set_size(width, height)
+            return shared[0], width, height
+
+    for url, number, level in marks:
+        scene = pixel_scene(url=url, number=number, level=level, size_mm=size_mm, dpi=dpi)
+        svg = svg_document(
+            scene,
+            mark_font(),
+            width_mm=scene.width / dpi * 25.4,
+            height=math.ceil(scene.height),
+            title=url,
+        )
+        drawn = _Page(Tree(bytestring=svg), out, 96)
+        drawn.context.show_page()
+    surface = shared[0]
+    surface.set_metadata(cairocffi.PDF_METADATA_CREATE_DATE, "")
+    surface.set_metadata(cairocffi.PDF_METADATA_TITLE, "Starmark marks")
     surface.finish()
     return out.getvalue()

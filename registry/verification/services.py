@@ -48,6 +48,7 @@ from registry.errors import (
 )
 from registry.log.services import covering_checkpoint_sizes
 from registry.marks import MarkSizeError, mark_url, render_mark
+from registry.marks.pdf import render_pdf_sheet
 from registry.marks.render import MarkFormat
 from registry.verification.judging import Reading, judge_text
 from registry.verification.snapshots import (
@@ -545,3 +546,50 @@ async def mark_bytes(
         return canonical, await anyio.to_thread.run_sync(render)
     except MarkSizeError as e:
         raise InvalidInputError(str(e), errors=[FieldError("size_mm", str(e))]) from e
+
+
+@dataclass(frozen=True)
+class MarkSheet:
+    """The marks of several certificates in one PDF (one page each)."""
+
+    #: The certificates whose marks are in the PDF, in the order asked.
+    numbers: list[str]
+    #: (number, why not): unknown, not verifying, or not valid now.
+    skipped: list[tuple[str, str]]
+    #: None when no certificate asked for is valid now.
+    pdf: bytes | None
+
+
+async def mark_sheet(
+    service: VerificationService,
+    numbers: Sequence[str],
+    *,
+    public_url: str,
+    size_mm: float,
+    dpi: int,
+) -> MarkSheet:
+    """The PDF sheet of the marks of `numbers` that are valid now (as :func:`mark_bytes`
+    judges one), the others named with the reason they were left out."""
+    now = datetime.now(UTC)
+    chosen: list[tuple[str, str, str]] = []
+    skipped: list[tuple[str, str]] = []
+    for number in dict.fromkeys(numbers):
+        canonical = canonical_number(number)
+        view = None if canonical is None else await service.view(canonical, at=None, now=now)
+        if view is None or canonical is None:
+            skipped.append((number.strip().upper()[:60], "not found"))
+            continue
+        level = view.verdict.level
+        if view.verdict.certificate is None or level is None or not view.verdict.is_valid:
+            skipped.append((canonical, view.verdict.status.value))
+        else:
+            url = mark_url(public_base_url=public_url, number=canonical)
+            chosen.append((url, canonical, level.value))
+    if not chosen:
+        return MarkSheet(numbers=[], skipped=skipped, pdf=None)
+    render = functools.partial(render_pdf_sheet, chosen, size_mm=size_mm, dpi=dpi)
+    try:
+        pdf = await anyio.to_thread.run_sync(render)
+    except MarkSizeError as e:
+        raise InvalidInputError(str(e), errors=[FieldError("size_mm", str(e))]) from e
+    return MarkSheet(numbers=[c[1] for c in chosen], skipped=skipped, pdf=pdf)

@@ -19,6 +19,7 @@ from registry.bodies.services import HostedKeyVault, has_active_hosted_key
 from registry.certificates import services as writes
 from registry.certificates.services import StoredCertificate, WriteContext
 from registry.console.accounts import ConsoleAccount
+from registry.console.feedback import certificate_reports
 from registry.console.forms import (
     CERTIFICATE_FIELDS,
     certificate_request,
@@ -27,7 +28,7 @@ from registry.console.forms import (
 )
 from registry.console.guards import flash, require_writer
 from registry.console.pages import _, error, page
-from registry.console.reading import certificate_reading
+from registry.console.reading import body_of, certificate_reading
 from registry.dependencies import utc_now
 from registry.errors import (
     ConflictError,
@@ -219,6 +220,8 @@ class CertificatePages(Controller):
         reading = await certificate_reading(account, number, read_path=_read_path(request), now=now)
         document = await _read_path(request).document(reading.number, now=now)
         current = reading.revisions[-1] if reading.revisions else None
+        body_code = await body_of(reading.number)
+        reports = await certificate_reports(account, reading.number, body_code) if body_code else []
         return page(
             request,
             "certificate.html",
@@ -238,6 +241,7 @@ class CertificatePages(Controller):
             revision_errors=revision_errors or {},
             fields=CERTIFICATE_FIELDS,
             mark_types=tuple(MARK_TYPES),
+            certificate_reports=reports,
         )
 
     @get("/{number:str}", name="console-certificate")

@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.response import Template
 
 from registry.console.accounts import ConsoleAccount
+from registry.console.feedback import dashboard_feedback
 from registry.console.pages import page
 from registry.console.reading import dashboard
 from registry.dependencies import utc_now
@@ -23,8 +24,9 @@ class DashboardPage(Controller):
         self, request: Request[Any, Any, Any], account: NamedDependency[ConsoleAccount]
     ) -> Template:
         state = request.app.state
+        now = utc_now()
         data = await dashboard(
-            account, read_path=state.console_read_path, engine=state.console_engine, now=utc_now()
+            account, read_path=state.console_read_path, engine=state.console_engine, now=now
         )
         return page(
             request,
@@ -33,4 +35,5 @@ class DashboardPage(Controller):
             data=data,
             statuses=STATUSES,
             levels=LEVELS,
+            feedback=await dashboard_feedback(account, now=now),
         )

@@ -33,6 +33,8 @@ from piccolo.engine.base import Engine
 from registry.console.controllers.auth import AuthPages
 from registry.console.controllers.certificates import CertificatePages
 from registry.console.controllers.dashboard import DashboardPage
+from registry.console.controllers.keys import KeyPages, TokenPages
+from registry.console.controllers.operator import BodyAdminPages, UserAdminPages
 from registry.console.guards import (
     NEW_SESSION_ID,
     SESSION_COOKIE,
@@ -123,7 +125,15 @@ def console_stores(settings: Settings) -> dict[str, Store]:
 def console_router(settings: Settings) -> Router:
     return Router(
         path=CONSOLE_PATH,
-        route_handlers=[AuthPages, DashboardPage, CertificatePages],
+        route_handlers=[
+            AuthPages,
+            DashboardPage,
+            CertificatePages,
+            TokenPages,
+            KeyPages,
+            BodyAdminPages,
+            UserAdminPages,
+        ],
         middleware=[
             session_config(settings).middleware,
             DefineMiddleware(CSRFMiddleware, config=csrf_config(settings)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from typing import Any
@@ -121,13 +122,17 @@ def test_rotating_the_hosted_key_signs_new_certificates_with_the_new_kid(
     assert audit_actors("key.add")[-1] == "console:clerk@cqct.example"
 
 
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
 def _keys() -> tuple[str, str, str]:
+    """(public PEM, private PEM, private JWK) of one Ed25519 key."""
     private = Ed25519PrivateKey.generate()
-    public_pem = (
-        private.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+    public = private.public_key()
+    public_pem = public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
     private_pem = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -136,24 +141,8 @@ def _keys() -> tuple[str, str, str]:
     raw = private.private_bytes(
         serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
     )
-    import base64
-
-    jwk = json.loads(
-        json.dumps(
-            {
-                "kty": "OKP",
-                "crv": "Ed25519",
-                "x": base64.urlsafe_b64encode(
-                    private.public_key().public_bytes(
-                        serialization.Encoding.Raw, serialization.PublicFormat.Raw
-                    )
-                )
-                .rstrip(b"=")
-                .decode(),
-                "d": base64.urlsafe_b64encode(raw).rstrip(b"=").decode(),
-            }
-        )
-    )
+    x = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    jwk = {"kty": "OKP", "crv": "Ed25519", "x": _b64(x), "d": _b64(raw)}
     return public_pem, private_pem, json.dumps(jwk)
 
 
@@ -215,7 +204,7 @@ def test_an_operator_adds_a_body_and_a_user_and_edits_contact_fields(
         "/console/bodies/NEWB",
     )
     assert saved.status_code == 303
-    newb = [b for b in operator.get("/api/v1/bodies").json()["items"] if b["code"] == "NEWB"][0]
+    newb = next(b for b in operator.get("/api/v1/bodies").json()["items"] if b["code"] == "NEWB")
     assert (newb["name_en"], newb["approval_no"], newb["phone"]) == (
         "New Centre",
         None,

@@ -319,3 +319,10 @@ def test_an_operator_disables_an_account(operator: TestClient[Any], body: BodyFi
     assert answer.status_code == 303
     assert 'data-email="leaver@cqct.example"' in operator.get("/console/users").text
     assert audit_actors("console.user.disable") == ["console:ops@registry.example"]
+
+
+def test_the_pages_speak_chinese(clerk: TestClient[Any]) -> None:
+    tokens = clerk.get("/console/tokens", headers={"Accept-Language": "zh-CN"})
+    assert "创建令牌" in tokens.text
+    keys = clerk.get("/console/keys", headers={"Accept-Language": "zh-CN"})
+    assert "更换托管密钥" in keys.text and "登记自有公钥" in keys.text

@@ -326,3 +326,18 @@ def test_the_pages_speak_chinese(clerk: TestClient[Any]) -> None:
     assert "创建令牌" in tokens.text
     keys = clerk.get("/console/keys", headers={"Accept-Language": "zh-CN"})
     assert "更换托管密钥" in keys.text and "登记自有公钥" in keys.text
+
+
+def test_an_operator_chooses_the_body_whose_tokens_and_keys_to_manage(
+    operator: TestClient[Any], body: BodyFixture
+) -> None:
+    chooser = operator.get("/console/tokens")
+    assert f'href="/console/tokens?body={body.code}"' in chooser.text
+    page = operator.get(f"/console/tokens?body={body.code}")
+    assert f'data-prefix="{body.token[:12]}"' in page.text
+    answer = post_form(
+        operator, f"/console/tokens?body={body.code}", {"label": "ops"}, "/console/users"
+    )
+    assert answer.status_code == 201
+    assert audit_actors("token.create")[-1] == "console:ops@registry.example"
+    assert operator.get("/console/keys?body=NOPE").status_code == 404

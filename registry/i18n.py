@@ -249,6 +249,12 @@ def _lang_param(query_string: bytes) -> str | None:
     return None
 
 
+def request_language(query_string: bytes, accept_language: str | None) -> str:
+    """The language of a request, negotiated as `LanguageMiddleware` does (for an
+    answer made outside it, such as a refusal by a router's middleware)."""
+    return negotiate(_lang_param(query_string), accept_language)
+
+
 #: Negotiated languages by (query string, Accept-Language), as sent: browsers send a
 #: handful of distinct values, so most requests skip the parsing. Emptied when full.
 _NEGOTIATED: dict[tuple[bytes, bytes | None], str] = {}

@@ -18,7 +18,7 @@ from litestar.response import Template
 from registry.console.accounts import ConsoleAccount
 from registry.console.guards import take_flash
 from registry.errors import RegistryError
-from registry.i18n import Catalogs, current_language
+from registry.i18n import Catalogs, current_language, request_language, using_language
 from signing.instants import CST
 from signing.scheme import GB_T_27922_2011
 
@@ -91,6 +91,15 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     write (403), another body's certificate (404), a form without its CSRF
     token (403), the login lockout (429, Retry-After).
     """
+    # A refusal by the router's CSRF middleware is handled outside the language
+    # middleware: the page is rendered here, in the request's own language.
+    query = request.scope.get("query_string", b"")
+    lang = request_language(query, request.headers.get("accept-language"))
+    with using_language(lang, path=request.url.path, query=query.decode("latin-1")):
+        return _error_response(request, exc)
+
+
+def _error_response(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, RegistryError):
         status, detail, headers = exc.status_code, exc.detail, exc.headers
     elif isinstance(exc, HTTPException):
@@ -107,7 +116,7 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
         detail = _("Too many wrong passwords. Try again in %(minutes)s minutes.") % {
             "minutes": max(1, -(-int(headers.get("Retry-After", "900")) // 60))
         }
-    response = page(
+    template = page(
         request,
         "error.html",
         account=None,
@@ -115,5 +124,14 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
         status_code=status,
         status=status,
     )
-    response.headers.update(headers)
-    return response
+    engine = request.app.template_engine
+    assert engine is not None  # the app is made with a TemplateConfig
+    html = engine.get_template(template.template_name or "").render(
+        **template.create_template_context(request)
+    )
+    return Response(
+        html,
+        status_code=status,
+        media_type=MediaType.HTML,
+        headers={**template.headers, **headers},
+    )

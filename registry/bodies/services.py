@@ -441,6 +441,12 @@ async def register_public_key(
         public_key = PublicKey.from_jwk(jwk)
     except InvalidKeyError as e:
         raise InvalidInputError(str(e), errors=[FieldError("jwk", str(e))]) from e
+    if not principal.is_operator and whole_second(not_before) < whole_second(now):
+        # A body registering its own key cannot date it back (an operator can).
+        raise InvalidInputError(
+            "a key a body registers itself starts now or later",
+            errors=[FieldError("not_before", "now or later (empty: now)")],
+        )
     if not_after is not None and not_after <= not_before:
         raise InvalidInputError(
             "not_after must be later than not_before",

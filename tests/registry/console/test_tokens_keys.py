@@ -161,6 +161,14 @@ def test_an_own_public_key_is_registered_and_a_private_key_refused(
         assert count_rows() == before
         assert "PRIVATE KEY-----" not in answer.text
         assert '"d"' not in answer.text.replace("&#34;", '"').split("<textarea")[-1][:200]
+    backdated = post_form(
+        clerk,
+        "/console/keys/own",
+        {"public_key": public_pem, "not_before": "2020-01-01"},
+        "/console/keys",
+    )
+    assert backdated.status_code == 422
+    assert 'id="not_before-problem"' in backdated.text
     answer = post_form(clerk, "/console/keys/own", {"public_key": public_pem}, "/console/keys")
     assert answer.status_code == 303
     page = clerk.get("/console/keys")

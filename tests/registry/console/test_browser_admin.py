@@ -58,6 +58,11 @@ def test_create_and_revoke_a_token(clerk_account: str, live_server: str, browser
     assert hook(page)[0] == "ok"
     token = page.locator("#token-secret").input_value()
     assert token.startswith("smk_")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    copy = page.locator('button[data-copy="token-secret"]')
+    copy.click()
+    assert page.evaluate("navigator.clipboard.readText()") == token
+    assert copy.inner_text() == "Copied"
     prefix = token[:12]
     row = page.locator(f'tr[data-prefix="{prefix}"]')
     row.locator('[name="confirm"]').check()

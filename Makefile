@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format bench clean i18n
+.PHONY: run test lint format bench clean i18n screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ i18n: $(VENV)/.installed-run
 	    if [ -f $$po ]; then $(BIN)/pybabel compile --statistics -i $$po -o /dev/null -l $$locale 2>&1 | grep translated; fi; \
 	  done; \
 	done
+
+# The console's screenshots in docs/screenshots/console/ (docs/console.md).
+screenshots: $(VENV)/.installed-dev
+	$(BIN)/python scripts/console_screenshots.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache test-artifacts

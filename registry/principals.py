@@ -25,6 +25,13 @@ class Principal:
         if not self.is_operator:
             raise ForbiddenError("this needs an operator token")
 
+    def require_operator_or_body(self, code: str) -> None:
+        """An operator, or the body `code` itself (its own tokens and keys; the console)."""
+        if not self.is_operator and self.body_code != code:
+            raise ForbiddenError(
+                f"this acts for {self.body_code or 'nobody'}, not for certification body {code}"
+            )
+
     def require_body(self, code: str) -> None:
         """A body can never touch another body's certificates (PRODUCT §4: 403)."""
         if self.body_code != code:

@@ -154,6 +154,8 @@ class BodyController(Controller):
         principal: NamedDependency[Principal],
         vault: NamedDependency[HostedKeyVault],
     ) -> Key:
+        # The API keeps keys and tokens an operator's (a body manages its own in the console).
+        principal.require_operator()
         now = utc_now()
         not_after = data.not_after
         not_after_at = parse_at(not_after, field="not_after", now=now) if not_after else None
@@ -191,6 +193,7 @@ class BodyController(Controller):
         principal: NamedDependency[Principal],
         data: JSONBody[TokenRequest | None] = None,
     ) -> NewToken:
+        principal.require_operator()
         label = (data.label if data else None) or ""
         new = await services.create_token(code.upper(), label=label, principal=principal)
         return NewToken(token=new.token, prefix=new.prefix, body=code.upper())

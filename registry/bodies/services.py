@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
 from registry.audit.services import audit_entry
 from registry.bodies.tables import ApiToken, CertificationBody, SigningKey
 from registry.db import unique_conflicts, write_transaction
@@ -428,8 +431,8 @@ async def generate_hosted_key(
     principal: Principal,
 ) -> str:
     """Generate a key the registry keeps (encrypted) and signs with. Returns its kid."""
-    principal.require_operator()
-    body = await get_body(body_code)
+    body = await get_body(parse_body_code(body_code))
+    principal.require_operator_or_body(body["code"])
     key = PrivateKey.generate()
     return await _insert_key(
         body,
@@ -455,12 +458,18 @@ async def register_public_key(
     now: datetime,
 ) -> str:
     """Register the public half of a key the body keeps itself. Returns its kid."""
-    principal.require_operator()
-    body = await get_body(body_code)
+    body = await get_body(parse_body_code(body_code))
+    principal.require_operator_or_body(body["code"])
     try:
         public_key = PublicKey.from_jwk(jwk)
     except InvalidKeyError as e:
         raise InvalidInputError(str(e), errors=[FieldError("jwk", str(e))]) from e
+    if not principal.is_operator and whole_second(not_before) < whole_second(now):
+        # A body registering its own key cannot date it back (an operator can).
+        raise InvalidInputError(
+            "a key a body registers itself starts now or later",
+            errors=[FieldError("not_before", "now or later (empty: now)")],
+        )
     if not_after is not None and not_after <= not_before:
         raise InvalidInputError(
             "not_after must be later than not_before",
@@ -477,6 +486,92 @@ async def register_public_key(
         signer=await registry_signer(vault, now),
         now=now,
     )
+
+
+async def rotate_hosted_key(
+    body_code: str, *, vault: HostedKeyVault, now: datetime, principal: Principal
+) -> str:
+    """A new hosted key for the body, and its active hosted keys retired, all at once.
+
+    What the old keys signed inside their windows still counts; from now on the
+    registry signs the body's documents with the new key. Returns the new kid.
+    """
+    body = await get_body(parse_body_code(body_code))
+    principal.require_operator_or_body(body["code"])
+    signer = await registry_signer(vault, now)
+    old = [
+        row["kid"]
+        for row in await list_keys(body["code"])
+        if row["custody"] == "hosted" and row["state"] == KeyState.ACTIVE.value
+    ]
+    key = PrivateKey.generate()
+    async with write_transaction(SigningKey._meta.db):
+        for kid in old:
+            await SigningKey.update(
+                {SigningKey.state: KeyState.RETIRED.value, SigningKey.not_after: now}
+            ).where(SigningKey.kid == kid, SigningKey.state == KeyState.ACTIVE.value)
+            await log_key_statement(kid, signer=signer, now=whole_second(now))
+            await audit_entry(principal, "key.retire", kid, rotated=True)
+        # _insert_key's transaction joins this one: the rotation is all or nothing.
+        return await _insert_key(
+            body,
+            key.public_key,
+            custody="hosted",
+            sealed=vault.seal(key),
+            not_before=whole_second(now),
+            not_after=None,
+            principal=principal,
+            signer=signer,
+            now=now,
+        )
+
+
+_PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----")
+
+
+def parse_public_key_text(text: str) -> dict[str, Any]:
+    """The public JWK of a pasted key: a JWK (JSON) or a PEM public key.
+
+    Raises:
+        InvalidInputError: anything holding a private key (refused, and never kept),
+            or text that is not an Ed25519 public key.
+    """
+
+    def refuse(message: str) -> InvalidInputError:
+        return InvalidInputError(message, errors=[FieldError("public_key", message)])
+
+    stripped = text.strip()
+    private = (
+        "a private key was pasted: nothing was stored. Paste only the public key "
+        '(a JWK without "d", or a PEM "PUBLIC KEY"); keep the private key offline'
+    )
+    if not stripped:
+        raise refuse("paste the public key: a JWK or a PEM public key")
+    if len(stripped) > 10_000:
+        raise refuse("a public key is far shorter than this")
+    blocks = _PEM_BLOCK.findall(stripped)
+    if any("PRIVATE" in b for b in blocks):
+        raise refuse(private)
+    if blocks:
+        try:
+            loaded = load_pem_public_key(stripped.encode("ascii", "replace"))
+        except ValueError as e:
+            raise refuse("the PEM text is not a public key") from e
+        if not isinstance(loaded, Ed25519PublicKey):
+            raise refuse("the PEM public key is not an Ed25519 key")
+        return PublicKey(loaded).to_jwk()
+    try:
+        jwk = json.loads(stripped)
+    except ValueError as e:
+        raise refuse("not a JWK (JSON) nor a PEM public key") from e
+    if not isinstance(jwk, dict):
+        raise refuse("a JWK is a JSON object")
+    if "d" in jwk or any(k in jwk for k in ("p", "q", "dp", "dq", "qi", "k")):
+        raise refuse(private)
+    try:
+        return PublicKey.from_jwk(jwk).to_jwk()
+    except InvalidKeyError as e:
+        raise refuse(str(e)) from e
 
 
 async def _active_registry_kid() -> str | None:
@@ -620,9 +715,15 @@ class NewToken:
 
 
 async def create_token(body_code: str | None, *, label: str = "", principal: Principal) -> NewToken:
-    """A body token (or an operator token when body_code is None)."""
-    principal.require_operator()
-    body = await get_body(body_code) if body_code is not None else None
+    """A body token (or an operator token when body_code is None).
+
+    An operator makes any token; a body (the console's issuer) its own.
+    """
+    body = await get_body(parse_body_code(body_code)) if body_code is not None else None
+    if body is None:
+        principal.require_operator()
+    else:
+        principal.require_operator_or_body(body["code"])
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     prefix = token[: len(TOKEN_PREFIX) + 8]
     async with write_transaction(ApiToken._meta.db):
@@ -642,15 +743,32 @@ async def create_token(body_code: str | None, *, label: str = "", principal: Pri
 
 
 async def revoke_token(prefix: str, *, now: datetime, principal: Principal) -> None:
-    principal.require_operator()
+    """Revoke a token: an operator any, a body its own (another body's is unknown to it)."""
+    if not principal.is_operator and principal.body_code is None:
+        principal.require_operator()
     async with write_transaction(ApiToken._meta.db):
-        rows = await ApiToken.select(ApiToken.id).where(
+        query = ApiToken.select(ApiToken.id).where(
             ApiToken.prefix == prefix, ApiToken.revoked_at.is_null()
         )
+        if not principal.is_operator:
+            query = query.where(ApiToken.body.code == principal.body_code)
+        rows = await query
         if not rows:
-            raise NotFoundError(f"no active token starting with {prefix}")
+            raise NotFoundError(f"no active token starting with {prefix[:20]}")
         await ApiToken.update({ApiToken.revoked_at: now}).where(ApiToken.prefix == prefix)
         await audit_entry(principal, "token.revoke", prefix)
+
+
+async def list_tokens(body_code: str) -> list[dict[str, Any]]:
+    """A body's tokens, newest first: prefix, label, created_at, revoked_at (never the secret)."""
+    rows: list[dict[str, Any]] = (
+        await ApiToken.select(
+            ApiToken.prefix, ApiToken.label, ApiToken.created_at, ApiToken.revoked_at
+        )
+        .where(ApiToken.body.code == body_code)
+        .order_by(ApiToken.id, ascending=False)
+    )
+    return rows
 
 
 async def authenticate(token: str, *, request_id: str | None = None) -> Principal:

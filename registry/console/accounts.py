@@ -31,7 +31,9 @@ __all__ = [
     "NewAccount",
     "add_user",
     "check_password",
+    "disable_user",
     "get_account",
+    "list_users",
     "set_password",
 ]
 
@@ -262,3 +264,51 @@ async def has_open_link(token: str, *, now: datetime) -> bool:
         .first()
     )
     return row is not None and row["set_password_expires_at"] >= now
+
+
+async def list_users() -> list[dict[str, Any]]:
+    """Every account, for the operator's users page: email, body, operator, role,
+    whether a password is set, disabled (never a hash)."""
+    rows = await ConsoleUser.select(
+        *_COLUMNS, ConsoleUser.password_hash, ConsoleUser.disabled, ConsoleUser.created_at
+    ).order_by(ConsoleUser.email)
+    return [
+        {
+            "id": row["id"],
+            "email": row["email"],
+            "body_code": row["body_code"],
+            "is_operator": bool(row["is_operator"]),
+            "role": row["role"],
+            "password_set": bool(row["password_hash"]),
+            "disabled": bool(row["disabled"]),
+            "created_at": row["created_at"],
+        }
+        for row in rows
+    ]
+
+
+async def disable_user(account_id: int, *, principal: Principal) -> str:
+    """Disables an account: it is signed out at once (every request reads the account).
+    Returns its e-mail address.
+
+    Raises:
+        NotFoundError: no such account, or disabled already.
+    """
+    principal.require_operator()
+    async with write_transaction(ConsoleUser._meta.db):
+        row = (
+            await ConsoleUser.select(ConsoleUser.email)
+            .where((ConsoleUser.id == account_id) & (ConsoleUser.disabled == False))  # noqa: E712
+            .first()
+        )
+        if row is None:
+            raise NotFoundError("no such account, or it is disabled already")
+        await ConsoleUser.update(
+            {
+                ConsoleUser.disabled: True,
+                ConsoleUser.set_password_token_hash: None,
+                ConsoleUser.set_password_expires_at: None,
+            }
+        ).where(ConsoleUser.id == account_id)
+        await audit_entry(principal, "console.user.disable", str(row["email"]))
+    return str(row["email"])

@@ -34,7 +34,9 @@ from registry.console.controllers.auth import AuthPages
 from registry.console.controllers.certificates import CertificatePages
 from registry.console.controllers.dashboard import DashboardPage
 from registry.console.controllers.imports import ImportPages
+from registry.console.controllers.keys import KeyPages, TokenPages
 from registry.console.controllers.marks import MarkSheetPages
+from registry.console.controllers.operator import BodyAdminPages, UserAdminPages
 from registry.console.controllers.reports import ReportPages, ScanChartPage
 from registry.console.controllers.uploads import UploadPages
 from registry.console.guards import (
@@ -136,6 +138,10 @@ def console_router(settings: Settings) -> Router:
             MarkSheetPages,
             ReportPages,
             ScanChartPage,
+            TokenPages,
+            KeyPages,
+            BodyAdminPages,
+            UserAdminPages,
         ],
         middleware=[
             session_config(settings).middleware,

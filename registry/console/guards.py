@@ -20,9 +20,11 @@ from registry.errors import ForbiddenError, NotFoundError
 __all__ = [
     "LoginRequiredError",
     "flash",
+    "managed_body",
     "provide_account",
     "redirect_to_login",
     "require_body",
+    "require_operator",
     "require_writer",
     "safe_next",
     "start_session",
@@ -102,3 +104,20 @@ def flash(request: Request[Any, Any, Any], result: str, text: str) -> None:
 def take_flash(request: Request[Any, Any, Any]) -> dict[str, str] | None:
     message = request.session.pop(SESSION_FLASH, None) if request.session else None
     return message if isinstance(message, dict) else None
+
+
+def require_operator(account: ConsoleAccount) -> None:
+    """Raises:
+    ForbiddenError: a body's account (the operator's pages: bodies, users, compromise).
+    """
+    if not account.is_operator:
+        raise ForbiddenError("this page is for the registry's operators only")
+
+
+def managed_body(account: ConsoleAccount, requested: str | None) -> str | None:
+    """The body whose tokens and keys a page shows: a body's staff their own; an
+    operator the one named (`?body=`), or None (then the page sends them to choose)."""
+    if not account.is_operator:
+        return account.body_code
+    code = (requested or "").strip().upper()
+    return code or None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import timedelta
@@ -20,7 +21,7 @@ from piccolo.engine.base import Engine
 from registry.app import create_app
 from registry.console.store import DatabaseStore
 from registry.settings import Settings
-from tests.factories import BodyFixture
+from tests.factories import BodyFixture, certificate_fields
 from tests.registry.console.conftest import BASE_URL, csrf_token, make_user, sign_in
 from tests.registry.test_rate_limits import REDIS_URL, redis_prefix  # noqa: F401 - a fixture
 
@@ -97,3 +98,25 @@ def test_the_database_store_forgets_expired_sessions_and_renews_used_ones(
     assert old is None
     assert live == b"data"
     assert left is not None and left > 3600
+
+
+def test_a_form_from_one_process_is_accepted_by_another_and_its_token_works_on_the_first(
+    clean_db: Engine, settings: Settings, body: BodyFixture
+) -> None:
+    make_user("clerk@cqct.example", body=body.code)
+    with two_processes(settings, clean_db) as (one, two):
+        assert sign_in(one, "clerk@cqct.example").status_code == 303
+        form_token = csrf_token(one, "/console/tokens")
+        hand_over(one, two)
+        # The CSRF secret is shared (derived from the key passphrase): the form one
+        # process served is accepted by the other.
+        made = two.post("/console/tokens", data={"label": "ERP", "_csrf_token": form_token})
+        assert made.status_code == 201
+        found = re.search(r'id="token-secret"[^>]*value="(smk_[^"]+)"', made.text)
+        assert found
+        issued = one.post(
+            "/api/v1/certificates",
+            json=certificate_fields("SMT-2026-0500"),
+            headers={"Authorization": f"Bearer {found.group(1)}", "Accept": "application/json"},
+        )
+        assert issued.status_code == 201

@@ -493,6 +493,7 @@ def test_a_revoked_bidders_level_is_grey_and_struck_in_the_table(world: World) -
     """Issue 13: dead certificates showed full gold stars; in the results table a level
     that did not count at the deadline is struck through, one that did is not."""
     page = world.client.post("/verify", data={"items": f"{REVOKED}\n{FIVE_STAR}"}).text
-    rows = dict(re.findall(r'data-item="([^"]+)" data-status="\w+".*?<td class="level"[^>]*>(.*?)</td>', page, re.S))
+    row = r'data-item="([^"]+)" data-status="\w+".*?<td class="level"[^>]*>(.*?)</td>'
+    rows = dict(re.findall(row, page, re.S))
     assert 'data-level-void="revoked"' in rows[REVOKED] and "<s>四星级</s>" in rows[REVOKED]
     assert "level-void" not in rows[FIVE_STAR] and "★★★★★" in rows[FIVE_STAR]

@@ -62,7 +62,7 @@ i18n: $(VENV)/.installed-run
 
 # The console's screenshots in docs/screenshots/console/ (docs/console.md).
 screenshots: $(VENV)/.installed-dev
-	$(BIN)/python scripts/console_screenshots.py
+	$(BIN)/python docs/screenshots/console_pages.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache test-artifacts

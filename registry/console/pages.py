@@ -44,8 +44,11 @@ def level_thresholds(lang: str) -> list[tuple[float, str]]:
     ]
 
 
-def cst_text(moment: datetime) -> str:
-    """An instant as people in China read it (PRODUCT §1: dates are China Standard Time)."""
+def cst_text(moment: datetime | str) -> str:
+    """An instant as people in China read it (PRODUCT §1: dates are China Standard Time);
+    a signed document's instant comes as RFC 3339 text."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
     return moment.astimezone(CST).strftime("%Y-%m-%d %H:%M")
 
 

@@ -8,6 +8,7 @@ from litestar import Controller, Request, get
 from litestar.di import NamedDependency
 from litestar.response import Template
 
+from registry.bodies.services import get_body
 from registry.console.accounts import ConsoleAccount
 from registry.console.feedback import dashboard_feedback
 from registry.console.pages import page
@@ -36,4 +37,6 @@ class DashboardPage(Controller):
             statuses=STATUSES,
             levels=LEVELS,
             feedback=await dashboard_feedback(account, now=now),
+            # The heading names the body as people know it, not by its code.
+            body=None if account.body_code is None else await get_body(account.body_code),
         )

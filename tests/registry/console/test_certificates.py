@@ -115,9 +115,18 @@ def test_suspend_reinstate_and_revoke_with_confirmation(
     clerk.post("/api/v1/certificates", json=certificate_fields(), headers=body.auth)
     page = "/console/certificates/SMT-2026-0001"
     events = f"{page}/events"
-    suspended = post_form(clerk, events, {"status": "suspended", "reason": "客户投诉调查"}, page)
+    day = (datetime.now(UTC) - timedelta(days=10)).date().isoformat()
+    suspended = post_form(
+        clerk,
+        events,
+        {"status": "suspended", "effective_at": f"{day}T02:00:00Z", "reason": "客户投诉调查"},
+        page,
+    )
     assert suspended.status_code == 303
-    assert 'data-status="suspended"' in clerk.get(page).text
+    history = clerk.get(page).text
+    assert 'data-status="suspended"' in history
+    # The signed instant, shown in China Standard Time as the dashboard shows times.
+    assert f'<time datetime="{day}T02:00:00Z">{day} 10:00</time>' in history
     assert (
         post_form(clerk, events, {"status": "reinstated", "reason": "调查结束"}, page).status_code
         == 303
@@ -186,6 +195,10 @@ def test_the_list_filters_and_the_dashboard_counts(
     assert 'data-number="SMT-2026-0002"' not in listing
     assert 'data-number="SMT-2026-0002"' in clerk.get("/console/certificates?level=five_star").text
     dashboard = clerk.get("/console").text
+    # The heading names the clerk's body as people know it.
+    assert re.search(
+        rf"<h1>{re.escape(body.name)} <span class=\"code\">{body.code}</span></h1>", dashboard
+    )
     assert '<span data-count="total">2</span>' in dashboard
     assert 'data-count="status-suspended">1<' in dashboard
     assert 'data-count="level-five_star">1<' in dashboard

@@ -1,6 +1,6 @@
 """Regenerate the console's screenshots in docs/screenshots/console/ (docs/console.md).
 
-    .venv/bin/python scripts/console_screenshots.py      # or: make screenshots
+    .venv/bin/python docs/screenshots/console_pages.py      # or: make screenshots
 
 Seeds a throw-away SQLite registry with the command line (`starmark demo`, two
 `starmark user add`), serves it with `starmark serve`, and photographs each
@@ -22,7 +22,7 @@ from typing import Any
 
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "docs" / "screenshots" / "console"
 STARMARK = Path(sys.executable).parent / "starmark"
 CHROMIUM = "/usr/bin/chromium"
@@ -121,6 +121,8 @@ def main() -> int:
                     ("new", "/console/certificates/new"),
                     ("certificate", str(first)),
                     ("import", "/console/import"),
+                    ("uploads", "/console/uploads"),
+                    ("reports", "/console/reports"),
                     ("tokens", "/console/tokens"),
                     ("keys", "/console/keys"),
                 ):

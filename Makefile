@@ -22,7 +22,7 @@ $(VENV)/.installed-dev: pyproject.toml setup.py | $(BIN)/python
 
 run: $(VENV)/.installed-run
 	$(BIN)/starmark db migrate
-	$(BIN)/starmark demo
+	STARMARK_PUBLIC_URL=$${STARMARK_PUBLIC_URL:-http://$(HOST):$(PORT)} $(BIN)/starmark demo
 	$(BIN)/starmark serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed-dev

@@ -95,3 +95,31 @@ def test_serve_names_its_own_host_and_port_when_no_public_url_is_set(
     result = CliRunner().invoke(main, ["serve", "--port", "8123", "--no-migrate"])
     assert result.exit_code == 0, result.output
     assert seen == {"public_url": "http://127.0.0.1:8123", "port": "8123"}
+
+
+def test_the_demo_prints_its_own_address_and_a_console_link_that_opens(
+    dev_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make run PORT=8123` passes the address it serves on, so the demo's links lead
+    there; the demo's console account gets a one-time link to set its password."""
+    dev_env["STARMARK_PUBLIC_URL"] = "http://127.0.0.1:8123"
+    assert starmark(dev_env, "db", "migrate").returncode == 0
+    seeded = starmark(dev_env, "demo")
+    assert seeded.returncode == 0, seeded.stderr
+    lines = seeded.stdout.splitlines()
+    assert "look around: http://127.0.0.1:8123/ " in lines[1] + " "
+    assert "console account clerk@smdemo.example (issuer for SMDEMO)" in lines[2]
+    link = lines[3]
+    assert link.startswith("http://127.0.0.1:8123/console/set-password?token=")
+    assert ":8000" not in seeded.stdout
+
+    from litestar.testing import TestClient
+
+    from registry.app import create_app
+
+    for name, value in dev_env.items():
+        monkeypatch.setenv(name, value)
+    with TestClient(create_app(Settings.from_env())) as client:
+        path = link.removeprefix("http://127.0.0.1:8123")
+        assert client.get(path).status_code == 200
+        assert client.get(path + "x").status_code == 404

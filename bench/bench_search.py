@@ -68,6 +68,9 @@ from generate_certificates import (  # noqa: E402
 from registry.certificates.search_text import fold  # noqa: E402
 
 TARGET_P95_MS = 50.0
+TARGET_RSS_MB = 200.0
+#: Slowest measured requests listed per engine: which queries make the tail.
+SLOWEST = 12
 #: Verdicts that say the stored documents do not verify.
 NOT_VERIFIED = frozenset({"signature_invalid", "malformed"})
 PG_DATABASE = "sm_bench_search"
@@ -96,6 +99,12 @@ class EngineResult:
     errors: list[str] = field(default_factory=list)
     #: How the read path judged every certificate the warm-up pass found.
     statuses: Counter[str] = field(default_factory=Counter)
+    #: The server process's VmRSS and VmHWM (peak) in MB after the measured passes.
+    rss_mb: tuple[float, float] | None = None
+    #: (ms, query) of every measured request, for the slowest ones.
+    timed: list[tuple[float, Query]] = field(default_factory=list)
+    load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
 # --- the mix -------------------------------------------------------------------------------
@@ -387,7 +396,19 @@ def run_mix(base: str, mix: list[Query], *, rounds: int, result: EngineResult) -
             order = list(mix)
             rng.shuffle(order)
             for query in order:
-                result.api_ms[query.kind].append(one(query))
+                ms = one(query)
+                result.api_ms[query.kind].append(ms)
+                result.timed.append((ms, query))
+
+
+def server_rss_mb(pid: int) -> tuple[float, float]:
+    """(VmRSS, VmHWM) of process `pid` in MB: its resident memory now and at its peak."""
+    found = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            found[name] = int(value.split()[0]) / 1024  # kB
+    return found["VmRSS"], found["VmHWM"]
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -422,7 +443,11 @@ def bench_engine(
         server, base = start_server(url, workdir)
         try:
             print(f"   {len(mix)} queries x {args.rounds} rounds through {base}", flush=True)
+            result.load_before = os.getloadavg()
             run_mix(base, mix, rounds=args.rounds, result=result)
+            result.load_after = os.getloadavg()
+            # One worker (uvicorn without --workers): the process started is the worker.
+            result.rss_mb = server_rss_mb(server.pid)
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -461,6 +486,20 @@ def report(results: list[EngineResult], mix: list[Query]) -> None:
         p95 = percentile(everything, 95)
         verdict = "meets" if p95 < TARGET_P95_MS else "MISSES"
         print(f"p95 {p95:.1f} ms {verdict} the target of {TARGET_P95_MS:.0f} ms")
+        print(
+            "load average while measuring: before {:.2f} {:.2f} {:.2f}".format(*result.load_before)
+            + "; after {:.2f} {:.2f} {:.2f}".format(*result.load_after)
+        )
+        if result.rss_mb is not None:
+            rss, peak = result.rss_mb
+            verdict = "meets" if peak < TARGET_RSS_MB else "MISSES"
+            print(
+                f"server RSS (one worker) after the passes: {rss:.0f} MB, peak {peak:.0f} MB; "
+                f"{verdict} the target of {TARGET_RSS_MB:.0f} MB"
+            )
+        print("slowest requests (ms, kind, query):")
+        for ms, query in sorted(result.timed, key=lambda t: -t[0])[:SLOWEST]:
+            print(f"  {ms:8.1f}  {query.kind:<14}{query.label()}")
         print(f"generated and indexed in {result.generate_seconds:.0f} s; sizes (MB):")
         for name, size in result.sizes:
             print(f"  {name:<34}{size:10.1f}")

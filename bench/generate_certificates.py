@@ -26,10 +26,15 @@ as the write side stores them, so the read path judges them valid and
 re-derivation (search results are verified) costs what it costs for real.
 They are indexed by the registry's own migrations, triggers and indexes.
 
-On PostgreSQL the search indexes are dropped for the load and rebuilt after
-it, from their own definitions (`pg_get_indexdef`), as an operator would for a
-bulk load; on SQLite the migration's triggers index each row as it is
-inserted.
+Both engines load in bulk, as an operator would. On PostgreSQL the search
+indexes are dropped for the load and rebuilt after it, from their own
+definitions (`pg_get_indexdef`). On SQLite the triggers and secondary indexes
+of the bulk tables are dropped for the load (journal off, no fsync, one
+transaction per 100,000 certificates) and made again from their own
+statements after it; the loader gives each certificate the `search_rowid` the
+insert trigger would, and the search migration's backfill fills the FTS5
+tables with the rows the trigger would write. The chunks are made and signed
+by two processes (`SIGNERS`) while the loader writes.
 """
 
 from __future__ import annotations
@@ -66,6 +71,9 @@ from signing.status import underlying_state
 
 SEED = 27922
 CHUNK = 10_000
+#: Processes that make and sign chunks: the machine has two cores, and making
+#: and signing (validation, JCS, Ed25519) costs more than writing.
+SIGNERS = 2
 
 # (city, pinyin, province code + city code): the division code's first four digits.
 CITIES: tuple[tuple[str, str, str], ...] = (
@@ -739,14 +747,14 @@ def signed_chunk(
 def chunks(
     count: int, *, body_ids: dict[str, int], key_ids: dict[str, int], seed: int = SEED
 ) -> Iterator[Chunk]:
-    """All `count` certificates, CHUNK at a time, made and signed by a second
-    process while the caller writes the previous chunk (the machine has two cores)."""
+    """All `count` certificates, CHUNK at a time, in order, made and signed by
+    SIGNERS other processes while the caller writes the chunks before."""
     today = _today()
     starts = range(0, count, CHUNK)
     make = functools.partial(
         _chunk, count=count, body_ids=body_ids, key_ids=key_ids, today=today, seed=seed
     )
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
+    with multiprocessing.get_context("spawn").Pool(SIGNERS) as pool:
         yield from pool.imap(make, starts)
 
 
@@ -862,40 +870,126 @@ def _sqlite_value(value: Any) -> Any:
     return value
 
 
+#: The bulk tables of the load: their secondary indexes are dropped for it and
+#: made again after it, from their own definitions, as an operator would.
+BULK_TABLES = ("certificate", "certificate_revision", "status_event", "log_entry")
+#: The `Chunk` members that go into them.
+PARTS = ("certificates", "revisions", "events", "entries")
+
+
+def _sqlite_schema(connection: sqlite3.Connection, kind: str) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of the `kind` objects on the bulk tables, but
+    the indexes SQLite makes for UNIQUE constraints (they have no statement)."""
+    marks = ", ".join("?" for _ in BULK_TABLES)
+    return list(
+        connection.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = ? AND tbl_name IN ({marks}) "
+            "AND sql IS NOT NULL ORDER BY name",
+            (kind, *BULK_TABLES),
+        )
+    )
+
+
+def _search_backfill() -> list[str]:
+    """The search migration's own statements that fill the FTS5 tables from `certificate`.
+
+    The insert trigger writes the same rows, one certificate at a time, keyed by
+    `search_rowid`; filled in one statement each, FTS5 builds its index from
+    sorted runs instead of merging a segment per transaction.
+    """
+    from registry.migrations import registry_2026_12_01t10_00_01_000000 as search
+
+    found = [
+        statement
+        for statement in search.SQLITE
+        if statement.startswith(("INSERT INTO certificate_names(", "INSERT INTO certificate_text("))
+    ]
+    assert len(found) == 2, "the search migration's backfill statements were not found"
+    return found
+
+
 def load_sqlite(path: Path, count: int, *, seed: int = SEED) -> None:
+    """Load `count` certificates as a bulk load: triggers and secondary indexes
+    off, made again after; the same rows as inserting through the triggers.
+
+    The insert trigger gives a certificate the next `search_rowid` and writes its
+    two FTS5 rows; here the loader gives the same `search_rowid` (one more than
+    the last, in insertion order) and the FTS5 tables are filled at the end by
+    the search migration's backfill, the trigger's rows for every certificate.
+    The triggers and indexes are made again from their own statements.
+    """
     connection = sqlite3.connect(path, isolation_level=None)
     try:
-        # The load is one-off and can be rerun: no fsync per transaction.
+        # The load is one-off and can be rerun: no journal and no fsync. A
+        # crash leaves a file to delete, never a registry to repair.
+        connection.execute("PRAGMA journal_mode=OFF")
         connection.execute("PRAGMA synchronous=OFF")
-        connection.execute("PRAGMA cache_size=-262144")
+        connection.execute("PRAGMA cache_size=-524288")
+        connection.execute("PRAGMA temp_store=MEMORY")
         body_ids = _sqlite_bodies(connection)
         key_ids = _sqlite_keys(connection, body_ids, seed=seed)
+        triggers = _sqlite_schema(connection, "trigger")
+        indexes = _sqlite_schema(connection, "index")
+        connection.execute("BEGIN")
+        for name, _ in triggers:
+            connection.execute(f'DROP TRIGGER "{name}"')
+        for name, _ in indexes:
+            connection.execute(f'DROP INDEX "{name}"')
+        connection.execute("COMMIT")
+        (last_rowid,) = connection.execute(
+            "SELECT IFNULL(MAX(search_rowid), 0) FROM certificate"
+        ).fetchone()
+        columns = {
+            "certificates": (*COLUMNS, "search_rowid"),
+            "revisions": REVISION_COLUMNS,
+            "events": EVENT_COLUMNS,
+            "entries": ENTRY_COLUMNS,
+        }
         inserts = [
-            (f"INSERT INTO {table} ({', '.join(columns)}) "
-             f"VALUES ({', '.join('?' for _ in columns)})", part)
-            for table, columns, part in (
-                ("certificate", COLUMNS, "certificates"),
-                ("certificate_revision", REVISION_COLUMNS, "revisions"),
-                ("status_event", EVENT_COLUMNS, "events"),
-                ("log_entry", ENTRY_COLUMNS, "entries"),
-            )
+            (f"INSERT INTO {table} ({', '.join(columns[part])}) "
+             f"VALUES ({', '.join('?' for _ in columns[part])})", part)
+            for table, part in zip(BULK_TABLES, PARTS, strict=True)
         ]  # fmt: skip
         started = time.monotonic()
         done = 0
         tree = TreeHashes()
+        connection.execute("BEGIN")
         for made in chunks(count, body_ids=body_ids, key_ids=key_ids, seed=seed):
             chunk = made.numbered(tree.size)
             nodes = tree.append([e[2] for e in chunk.entries])
-            connection.execute("BEGIN")
+            rows = {
+                "certificates": [
+                    (*row, last_rowid + done + i + 1) for i, row in enumerate(chunk.certificates)
+                ],
+                "revisions": chunk.revisions,
+                "events": chunk.events,
+                "entries": chunk.entries,
+            }
             for sql, part in inserts:
-                rows = getattr(chunk, part)
-                connection.executemany(sql, [tuple(map(_sqlite_value, row)) for row in rows])
+                connection.executemany(sql, [tuple(map(_sqlite_value, r)) for r in rows[part]])
             connection.executemany("INSERT INTO log_node (id, hash) VALUES (?, ?)", nodes)
-            connection.execute("COMMIT")
             done += len(chunk.certificates)
+            if done % (10 * CHUNK) == 0:
+                connection.execute("COMMIT")
+                connection.execute("BEGIN")
             _progress(done, count, started)
+        connection.execute("COMMIT")
         print(file=sys.stderr)
+        connection.execute("BEGIN")
+        for statement in _search_backfill():
+            t0 = time.monotonic()
+            connection.execute(statement)
+            print(f"  {statement[:30]}...: {time.monotonic() - t0:.1f} s", file=sys.stderr)
+        for name, sql in indexes:
+            t0 = time.monotonic()
+            connection.execute(sql)
+            print(f"  index {name}: {time.monotonic() - t0:.1f} s", file=sys.stderr)
+        for _, sql in triggers:
+            connection.execute(sql)
+        connection.execute("COMMIT")
         connection.execute("ANALYZE")
+        # As the registry runs it (registry/db.py).
+        connection.execute("PRAGMA journal_mode=WAL")
     finally:
         connection.close()
 

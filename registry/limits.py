@@ -20,16 +20,24 @@ applies them to every request of the app:
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request
+from litestar.exceptions import ClientException
 from litestar.types import Empty
 
-from registry.errors import FieldError, InvalidInputError, MalformedRequestError, NotFoundError
+from registry.errors import (
+    FieldError,
+    InvalidInputError,
+    MalformedRequestError,
+    NotFoundError,
+    PayloadTooLargeError,
+)
 from signing.errors import MalformedError
 from signing.fields import read_json, text_problem
 
-__all__ = ["CheckedRequest", "refuse_impossible_parameters"]
+__all__ = ["CheckedRequest", "form_text", "read_form", "refuse_impossible_parameters"]
 
 
 class CheckedRequest(Request[Any, Any, Any]):
@@ -74,3 +82,28 @@ async def refuse_impossible_parameters(request: Request[Any, Any, Any]) -> None:
         if any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\t\n\r" for c in value):
             problem = f"must not contain control characters, found in {value[:40]!r}"
             raise InvalidInputError(f"{name} {problem}", errors=[FieldError(name, problem)])
+
+
+async def read_form(request: Request[Any, Any, Any], *, too_large: str) -> Mapping[str, Any]:
+    """A page's form, by the registry's rules: `too_large` says what to do instead.
+
+    Raises:
+        MalformedRequestError: a form that is not UTF-8, or that cannot be parsed.
+        PayloadTooLargeError: a body over the route's limit.
+    """
+    try:
+        return await request.form()
+    except UnicodeDecodeError as e:
+        # Litestar decodes text fields as UTF-8 and fails on anything else.
+        raise MalformedRequestError("the form is not UTF-8 text") from e
+    except ClientException as e:
+        # Litestar reports a body over the limit as 413, or (multipart parser limits) 400.
+        if e.status_code == 413 or "Too Large" in e.detail:
+            raise PayloadTooLargeError(too_large) from e
+        raise MalformedRequestError(f"the form cannot be read: {e.detail}") from e
+
+
+def form_text(form: Mapping[str, Any], name: str) -> str:
+    """A text field of a form; "" when it is missing or is a file."""
+    value = form.get(name)
+    return value if isinstance(value, str) else ""

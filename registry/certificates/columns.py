@@ -8,12 +8,32 @@ read and answers `signature_invalid` when a stored copy differs.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from registry.certificates.search_text import search_columns
 from signing.documents import CertificatePayload
 
-__all__ = ["certificate_columns"]
+__all__ = ["COPIED_COLUMNS", "certificate_columns"]
+
+#: The `Certificate` columns `certificate_columns` fills: written by every writer,
+#: compared with the verified payload by the read side.
+COPIED_COLUMNS: Final = (
+    "holder_name",
+    "holder_name_en",
+    "uscc",
+    "province",
+    "level",
+    "score",
+    "scope_zh",
+    "scope_en",
+    "issued_on",
+    "valid_from",
+    "valid_until",
+    "current_revision",
+    "name_key",
+    "name_en_key",
+    "scope_key",
+)
 
 
 def certificate_columns(payload: CertificatePayload) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from typing import Any
 from registry.audit.services import audit_entry
 from registry.bodies.services import get_body, load_keyset
 from registry.bodies.tables import SigningKey
-from registry.certificates.columns import certificate_columns
+from registry.certificates.columns import COPIED_COLUMNS, certificate_columns
 from registry.certificates.tables import Certificate, CertificateRevision
 from registry.csv_input import read_csv
 from registry.db import insert_rows, is_unique_violation, write_transaction
@@ -43,31 +43,13 @@ ALL_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 #: pile up: with 2,000 rows a transaction a certificate costs about a fifth less
 #: to write than with 500 (docs/benchmarks.md, "Bulk issuance").
 BATCH_SIZE = 2000
-#: The `Certificate` columns `certificate_columns` fills, in the order they are inserted.
-_COPY_COLUMNS = (
-    "holder_name",
-    "holder_name_en",
-    "uscc",
-    "province",
-    "level",
-    "score",
-    "scope_zh",
-    "scope_en",
-    "issued_on",
-    "valid_from",
-    "valid_until",
-    "current_revision",
-    "name_key",
-    "name_en_key",
-    "scope_key",
-)
 _CERTIFICATE_COLUMNS = (
     "id",
     "number",
     "body",
     "status",
     "event_count",
-    *_COPY_COLUMNS,
+    *COPIED_COLUMNS,
     "created_at",
     "updated_at",
 )
@@ -359,7 +341,7 @@ async def _store_batch(
                 body["id"],
                 "valid",
                 0,
-                *[copies[column] for column in _COPY_COLUMNS],
+                *[copies[column] for column in COPIED_COLUMNS],
                 now,
                 now,
             )

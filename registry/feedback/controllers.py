@@ -10,15 +10,12 @@ import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency, Provide
-from litestar.exceptions import ClientException
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
 from registry.dependencies import provide_principal, utc_now
 from registry.errors import (
-    MalformedRequestError,
     NotFoundError,
-    PayloadTooLargeError,
     problem_responses,
 )
 from registry.feedback import reports, scans
@@ -26,6 +23,7 @@ from registry.feedback.chart import scan_chart_svg
 from registry.feedback.photos import MAX_PHOTO_BYTES
 from registry.feedback.schemas import Report, ReportPage, ScanDay, ScanHistory
 from registry.i18n import current_language
+from registry.limits import form_text, read_form
 from registry.principals import Principal
 from registry.verification.services import VerificationService, canonical_number
 from signing.instants import format_instant
@@ -67,22 +65,9 @@ def _form_context(number: str, **values: Any) -> dict[str, Any]:
 
 
 async def _form(request: Request[Any, Any, Any]) -> Mapping[str, Any]:
-    try:
-        form = await request.form()
-    except UnicodeDecodeError as e:
-        raise MalformedRequestError("the form is not UTF-8 text") from e
-    except ClientException as e:
-        if e.status_code == 413 or "Too Large" in e.detail:
-            raise PayloadTooLargeError(
-                "the report is larger than 5 MB: send a smaller photo"
-            ) from e
-        raise MalformedRequestError(f"the form cannot be read: {e.detail}") from e
-    return form
-
-
-def _text(form: Mapping[str, Any], name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
+    return await read_form(
+        request, too_large="the report is larger than 5 MB: send a smaller photo"
+    )
 
 
 async def _photo(form: Mapping[str, Any]) -> bytes | None:
@@ -110,10 +95,10 @@ class ReportPages(Controller):
         canonical, body_code = await _certificate_body(request, number)
         form = await _form(request)
         values = {
-            "where": _text(form, "where"),
-            "problem": _text(form, "problem"),
-            "details": _text(form, "details"),
-            "contact": _text(form, "contact"),
+            "where": form_text(form, "where"),
+            "problem": form_text(form, "problem"),
+            "details": form_text(form, "details"),
+            "contact": form_text(form, "contact"),
         }
         try:
             await reports.submit_report(

@@ -32,7 +32,6 @@ import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.exceptions import ClientException
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import Template
 
@@ -42,11 +41,10 @@ from registry.dependencies import parse_min_level, utc_now
 from registry.errors import (
     FieldError,
     InvalidInputError,
-    MalformedRequestError,
-    PayloadTooLargeError,
     problem_responses,
 )
 from registry.i18n import current_language
+from registry.limits import form_text, read_form
 from registry.marks.render import build_qr
 from registry.metrics import count_verdicts
 from registry.settings import Settings
@@ -370,24 +368,10 @@ def _form_context(
 
 
 async def _form(request: Request[Any, Any, Any]) -> Mapping[str, Any]:
-    try:
-        form = await request.form()
-    except UnicodeDecodeError as e:
-        # Litestar decodes text fields as UTF-8 and fails on anything else.
-        raise MalformedRequestError("the form is not UTF-8 text") from e
-    except ClientException as e:
-        # Litestar reports a body over the limit as 413, or (multipart parser limits) 400.
-        if e.status_code == 413 or "Too Large" in e.detail:
-            raise PayloadTooLargeError(
-                "the request is larger than 1 MiB: split the list, or upload a smaller file"
-            ) from e
-        raise MalformedRequestError(f"the form cannot be read: {e.detail}") from e
-    return form
-
-
-def _text_field(form: Mapping[str, Any], name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
+    return await read_form(
+        request,
+        too_large="the request is larger than 1 MiB: split the list, or upload a smaller file",
+    )
 
 
 async def _file_field(form: Mapping[str, Any], name: str) -> tuple[str, bytes] | None:
@@ -415,14 +399,14 @@ class TenderPages(Controller):
         settings: NamedDependency[Settings],
     ) -> Template:
         form = await _form(request)
-        items_text = _text_field(form, "items")
-        as_of_text = _text_field(form, "as_of").strip()
-        min_level_text = _text_field(form, "min_level").strip()
-        tender_name = _text_field(form, "tender_name")
-        tender_number = _text_field(form, "tender_number")
+        items_text = form_text(form, "items")
+        as_of_text = form_text(form, "as_of").strip()
+        min_level_text = form_text(form, "min_level").strip()
+        tender_name = form_text(form, "tender_name")
+        tender_number = form_text(form, "tender_number")
         upload = await _file_field(form, "file")
         # "Keep a shareable link": only then is the receipt stored (PRODUCT §4).
-        keep_link = _text_field(form, "keep") in ("on", "1", "yes", "true")
+        keep_link = form_text(form, "keep") in ("on", "1", "yes", "true")
         keep = _form_context(
             items_text=items_text,
             as_of=as_of_text,
@@ -545,7 +529,7 @@ class TenderPages(Controller):
     # Each view checks the receipt (signature, registry key) before showing a word of it.
 
     async def _posted_receipt(self, request: Request[Any, Any, Any]) -> tuple[str, Any]:
-        token = _text_field(await _form(request), "jws").strip()
+        token = form_text(await _form(request), "jws").strip()
         if not token:
             raise InvalidInputError(
                 "send the signed receipt (the jws field of the results page)",
@@ -611,7 +595,7 @@ class TenderPages(Controller):
         self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
     ) -> Template:
         form = await _form(request)
-        token = _text_field(form, "jws").strip()
+        token = form_text(form, "jws").strip()
         upload = await _file_field(form, "file")
         if upload is not None:
             try:

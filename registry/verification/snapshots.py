@@ -45,6 +45,7 @@ from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.querystring import QueryString
 
 from registry.bodies.services import key_record_from_row
+from registry.certificates.columns import COPIED_COLUMNS
 from signing.errors import SigningError
 from signing.jwks import KeySet
 from signing.keys import KeyRecord, PublicKey
@@ -62,24 +63,6 @@ __all__ = [
     "reader_for",
 ]
 
-#: The certificate row's copies of signed fields (`certificate_columns`).
-COPIED_COLUMNS: Final = (
-    "holder_name",
-    "holder_name_en",
-    "uscc",
-    "province",
-    "level",
-    "score",
-    "scope_zh",
-    "scope_en",
-    "issued_on",
-    "valid_from",
-    "valid_until",
-    "current_revision",
-    "name_key",
-    "name_en_key",
-    "scope_key",
-)
 #: Snapshot texts kept per thread while the database is unchanged (a few KB each).
 SNAPSHOTS_PER_THREAD: Final = 2048
 

@@ -278,6 +278,18 @@ class PrivateKey:
         """The RFC 7638 thumbprint of the public key."""
         return self.public_key.kid
 
+    def seed(self) -> bytes:
+        """The 32-byte RFC 8032 seed, the inverse of `from_seed`.
+
+        For handing the key to a worker process of the same program (the bulk
+        importer signs in one); never write it anywhere.
+        """
+        return self._key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+
     def sign(self, data: bytes) -> bytes:
         """The 64-byte Ed25519 signature of ``data`` (deterministic, RFC 8032 §5.1.6)."""
         return self._key.sign(data)

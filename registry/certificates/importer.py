@@ -1,9 +1,11 @@
 """Bulk issuance from CSV (`starmark cert import`), PRODUCT §4.
 
-Rows are validated and signed one by one, then stored in batches: one
+Rows are validated and signed (`registry.certificates.preparing`, in worker
+processes for a large file) and stored in batches as they become ready: one
 transaction per batch (or one for the whole file with all_or_nothing), with
-one multi-row INSERT per table, because a round trip per certificate would
-cap the import far below the 2,000 certificates per second target.
+one prepared INSERT per table run for every row, because a round trip per
+certificate would cap the import far below the 2,000 certificates per second
+target.
 
 An import is resumable (PRODUCT §4): run again after a crash, the same file
 stores the rows the crash lost and counts a row whose certificate is already
@@ -14,7 +16,8 @@ certificate is still an error for that row.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,7 +25,8 @@ from typing import Any
 from registry.audit.services import audit_entry
 from registry.bodies.services import get_body, load_keyset
 from registry.bodies.tables import SigningKey
-from registry.certificates.columns import COPIED_COLUMNS, certificate_columns
+from registry.certificates.columns import COPIED_COLUMNS
+from registry.certificates.preparing import PROCESS_MIN_ROWS, Issuer, Prepared, Refused, prepared
 from registry.certificates.tables import Certificate, CertificateRevision
 from registry.csv_input import read_csv
 from registry.db import insert_rows, is_unique_violation, write_transaction
@@ -32,7 +36,7 @@ from registry.principals import Principal
 from signing.documents import CertificatePayload
 from signing.errors import InvalidPayloadError, MalformedError, UnverifiedSignatureError
 from signing.jwks import KeySet
-from signing.jws import CERTIFICATE_TYP, open_signed, sign_compact
+from signing.jws import CERTIFICATE_TYP, open_signed
 from signing.keys import PrivateKey
 
 REQUIRED_COLUMNS = ("number", "holder_name", "uscc", "scope_zh", "score", "issued_on", "valid_from")
@@ -62,15 +66,6 @@ _REVISION_COLUMNS = (
     "recorded_at",
     "log_index",
 )
-#: Column names as the payload names them, for messages that point at the CSV.
-FIELD_TO_COLUMN = {
-    "holder.name": "holder_name",
-    "holder.name_en": "holder_name_en",
-    "holder.uscc": "uscc",
-    "holder.address": "address",
-    "scope.zh": "scope_zh",
-    "scope.en": "scope_en",
-}
 
 
 @dataclass(frozen=True)
@@ -128,42 +123,8 @@ def read_rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
         yield row.line, dict(zip(names, values, strict=True))
 
 
-def row_to_fields(row: dict[str, str]) -> dict[str, Any]:
-    def optional(name: str) -> str | None:
-        return row.get(name) or None
-
-    holder: dict[str, Any] = {"name": row["holder_name"], "uscc": row["uscc"]}
-    if optional("holder_name_en"):
-        holder["name_en"] = row["holder_name_en"]
-    if optional("address"):
-        holder["address"] = row["address"]
-    scope: dict[str, Any] = {"zh": row["scope_zh"]}
-    if optional("scope_en"):
-        scope["en"] = row["scope_en"]
-    fields: dict[str, Any] = {
-        "number": row["number"],
-        "score": row["score"],
-        "holder": holder,
-        "scope": scope,
-        "issued_on": row["issued_on"],
-        "valid_from": row["valid_from"],
-    }
-    if optional("valid_until"):
-        fields["valid_until"] = row["valid_until"]
-    if optional("sites"):
-        fields["sites"] = [s.strip() for s in row["sites"].split(";") if s.strip()]
-    return fields
-
-
-def _problem_text(err: InvalidPayloadError) -> str:
-    return "; ".join(f"{FIELD_TO_COLUMN.get(p.field, p.field)}: {p.message}" for p in err.problems)
-
-
-@dataclass(frozen=True)
-class _Signed:
-    line: int
-    payload: CertificatePayload
-    jws: str
+class _Refuse(Exception):
+    """Rolls back an all-or-nothing import that found a bad row."""
 
 
 async def import_certificates(
@@ -176,105 +137,184 @@ async def import_certificates(
     all_or_nothing: bool = False,
     batch_size: int = BATCH_SIZE,
     progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
+    process_min_rows: int = PROCESS_MIN_ROWS,
 ) -> ImportReport:
-    """Validate, sign and store every row; report the rows refused, by line."""
+    """Validate, sign and store every row; report the rows refused, by line.
+
+    Rows are prepared (validated and signed, `registry.certificates.preparing`)
+    and stored as they come: a batch is written while the rows after it are
+    being signed, in worker processes for `process_min_rows` rows or more.
+    With `all_or_nothing` the whole file is one transaction, rolled back when
+    any row is refused; every refused row is still reported.
+    """
     body = await get_body(body_code)
     keys = await load_keyset(body_code=body["code"])
     record = keys.get(signer.kid)  # raises if the key is not this body's
     record.check_usable(now, recorded_at=now)
     key_row = await SigningKey.select(SigningKey.id).where(SigningKey.kid == signer.kid).first()
     assert key_row is not None
-    report = ImportReport()
-    seen: dict[str, int] = {}
-    signed: list[_Signed] = []
-
-    for line, row in rows:
-        if "__error__" in row:
-            report.rejected.append(RowError(line, "", row["__error__"]))
-            continue
-        number = row.get("number", "").upper()
-        if number in seen:
-            report.rejected.append(
-                RowError(line, number, f"number repeats line {seen[number]} of this file")
-            )
-            continue
-        try:
-            payload = CertificatePayload.build(
-                row_to_fields(row),
-                issuer_code=body["code"],
-                issuer_name=body["name"],
-                revision=1,
-                signed_at=now,
-            )
-        except InvalidPayloadError as e:
-            report.rejected.append(RowError(line, number, _problem_text(e)))
-            continue
-        seen[payload.number] = line
-        signed.append(
-            _Signed(line, payload, sign_compact(payload.to_json(), key=signer, typ=CERTIFICATE_TYP))
-        )
-
-    # Numbers already in the registry, found before any write: done when the
-    # stored certificate says what the row says, a row error otherwise.
-    fresh = []
-    stored = await _stored_latest_revisions([s.payload.number for s in signed])
-    for s in signed:
-        if s.payload.number not in stored:
-            fresh.append(s)
-        elif _same_certificate(s.payload, stored[s.payload.number], keys):
-            report.already_stored += 1
-        else:
-            report.rejected.append(RowError(s.line, s.payload.number, "number is already taken"))
-    report.rejected.sort(key=lambda r: r.line)
-    if progress and report.already_stored:
-        progress(report.already_stored)
-
-    if all_or_nothing and report.rejected:
-        report.refused = True
-        return report
-
-    engine = Certificate._meta.db
+    store = _Store(
+        report=ImportReport(),
+        body=body,
+        key_id=key_row["id"],
+        keys=keys,
+        principal=principal,
+        now=now,
+        all_or_nothing=all_or_nothing,
+        progress=progress,
+    )
+    items = prepared(
+        rows if isinstance(rows, Sequence) else list(rows),
+        issuer=Issuer(body["code"], body["name"], now),
+        signer=signer,
+        workers=workers,
+        process_min_rows=process_min_rows,
+    )
     if all_or_nothing:
-        async with write_transaction(engine):
-            for start in range(0, len(fresh), batch_size):
-                await _store_batch(
-                    fresh[start : start + batch_size], body, key_row["id"], principal, now
-                )
-                report.stored += len(fresh[start : start + batch_size])
-                if progress:
-                    progress(len(fresh[start : start + batch_size]))
-        return report
-    for start in range(0, len(fresh), batch_size):
-        batch = fresh[start : start + batch_size]
+        try:
+            async with write_transaction(Certificate._meta.db):
+                await store.consume(items, batch_size)
+                if store.report.rejected:
+                    raise _Refuse
+        except _Refuse:
+            store.report.refused = True
+            store.report.stored = 0
+    else:
+        await store.consume(items, batch_size)
+    store.report.rejected.sort(key=lambda r: r.line)
+    return store.report
+
+
+@dataclass
+class _Store:
+    """Stores prepared rows batch by batch into one import's report."""
+
+    report: ImportReport
+    body: dict[str, Any]
+    key_id: int
+    keys: KeySet
+    principal: Principal
+    now: datetime
+    all_or_nothing: bool
+    progress: Callable[[int], None] | None
+
+    async def consume(
+        self, items: AsyncGenerator[Prepared | Refused, None], batch_size: int
+    ) -> None:
+        seen: dict[str, int] = {}
+        batch: list[Prepared] = []
+        async with aclosing(items) as ready:
+            async for item in ready:
+                if item.given in seen:
+                    self._refuse(
+                        item.line,
+                        item.given,
+                        f"number repeats line {seen[item.given]} of this file",
+                    )
+                elif isinstance(item, Refused):
+                    self._refuse(item.line, item.given, item.message)
+                else:
+                    seen[item.number] = item.line
+                    batch.append(item)
+                    if len(batch) >= batch_size:
+                        await self._store(batch)
+                        batch = []
+        await self._store(batch)
+
+    def _refuse(self, line: int, number: str, message: str) -> None:
+        self.report.rejected.append(RowError(line, number, message))
+
+    async def _store(self, batch: list[Prepared]) -> None:
+        """Stores `batch` but the numbers already in the registry (found before any write).
+
+        A stored number is done when the stored certificate says what the row
+        says (an earlier run of the same file), and a row error otherwise.
+        """
+        if not batch:
+            return
+        stored = await _stored_latest_revisions([p.number for p in batch])
+        fresh = []
+        for p in batch:
+            if p.number not in stored:
+                fresh.append(p)
+            elif _same_certificate(p.jws, stored[p.number], self.keys):
+                self.report.already_stored += 1
+            else:
+                self._refuse(p.line, p.number, "number is already taken")
+        if self.progress and len(fresh) < len(batch):
+            self.progress(len(batch) - len(fresh))
+        if self.all_or_nothing:
+            # In the file's one transaction; once a row is refused the file will
+            # be rolled back, so the rest is only checked, not written.
+            if not self.report.rejected:
+                await self._write(fresh)
+                self.report.stored += len(fresh)
+        else:
+            await self._store_committed(fresh)
+        if self.progress and fresh:
+            self.progress(len(fresh))
+
+    async def _store_committed(self, fresh: list[Prepared]) -> None:
+        """`fresh` in a transaction of its own; row by row if another writer took a number."""
+        engine = Certificate._meta.db
         try:
             async with write_transaction(engine):
-                await _store_batch(batch, body, key_row["id"], principal, now)
+                await self._write(fresh)
         except Exception as e:
             if not is_unique_violation(e):
                 raise
-            # Someone took one of these numbers meanwhile: store row by row.
-            for s in batch:
-                try:
-                    async with write_transaction(engine):
-                        await _store_batch([s], body, key_row["id"], principal, now)
-                    report.stored += 1
-                except Exception as e2:
-                    if not is_unique_violation(e2):
-                        raise
-                    now_stored = await _stored_latest_revisions([s.payload.number])
-                    token = now_stored.get(s.payload.number)
-                    if token is not None and _same_certificate(s.payload, token, keys):
-                        report.already_stored += 1
-                    else:
-                        report.rejected.append(
-                            RowError(s.line, s.payload.number, "number is already taken")
-                        )
         else:
-            report.stored += len(batch)
-        if progress:
-            progress(len(batch))
-    report.rejected.sort(key=lambda r: r.line)
-    return report
+            self.report.stored += len(fresh)
+            return
+        # Someone took one of these numbers meanwhile: store row by row.
+        for p in fresh:
+            try:
+                async with write_transaction(engine):
+                    await self._write([p])
+                self.report.stored += 1
+            except Exception as e:
+                if not is_unique_violation(e):
+                    raise
+                now_stored = await _stored_latest_revisions([p.number])
+                token = now_stored.get(p.number)
+                if token is not None and _same_certificate(p.jws, token, self.keys):
+                    self.report.already_stored += 1
+                else:
+                    self._refuse(p.line, p.number, "number is already taken")
+
+    async def _write(self, batch: Sequence[Prepared]) -> None:
+        if not batch:
+            return
+        now = self.now
+        # Their leaves first, in the batch's order, in this transaction (registry/log).
+        indexes = await append_entries(
+            [
+                NewEntry(CERTIFICATE_TYP, p.jws, body=self.body["code"], number=p.number)
+                for p in batch
+            ],
+            recorded_at=now,
+        )
+        certificates = []
+        revisions = []
+        for p, log_index in zip(batch, indexes, strict=True):
+            certificate_id = uuid.uuid4()
+            certificates.append(
+                (certificate_id, p.number, self.body["id"], "valid", 0, *p.copies, now, now)
+            )
+            revisions.append((certificate_id, 1, p.jws, self.key_id, p.signed_at, now, log_index))
+        # Plain rows through the transaction's connection, not Piccolo objects
+        # (registry.db.insert_rows): the same columns and values a `Certificate`
+        # and a `CertificateRevision` would store.
+        engine = Certificate._meta.db
+        await insert_rows(engine, "certificate", _CERTIFICATE_COLUMNS, certificates)
+        await insert_rows(engine, "certificate_revision", _REVISION_COLUMNS, revisions)
+        await audit_entry(
+            self.principal,
+            "certificate.import",
+            f"{batch[0].number}..{batch[-1].number}",
+            count=len(batch),
+        )
 
 
 async def _stored_latest_revisions(numbers: Sequence[str]) -> dict[str, str]:
@@ -293,15 +333,18 @@ async def _stored_latest_revisions(numbers: Sequence[str]) -> dict[str, str]:
     return {number: jws for number, (_, jws) in latest.items()}
 
 
-def _same_certificate(row: CertificatePayload, stored_jws: str, keys: KeySet) -> bool:
-    """True when `stored_jws`, verified with the body's keys, signs what `row` says.
+def _same_certificate(row_jws: str, stored_jws: str, keys: KeySet) -> bool:
+    """True when `stored_jws`, verified with the body's keys, signs what `row_jws` says.
 
     Every payload field counts but `signed_at` (each run signs at its own time);
     the issuer among them, so another body's certificate is never the same.
+    `row_jws` is this import's own, signed with one of `keys`.
     """
     try:
-        document = open_signed(stored_jws, keys=keys, typ=CERTIFICATE_TYP)
-        stored = CertificatePayload.from_json(document.payload)
+        stored, row = (
+            CertificatePayload.from_json(open_signed(jws, keys=keys, typ=CERTIFICATE_TYP).payload)
+            for jws in (stored_jws, row_jws)
+        )
     except (UnverifiedSignatureError, MalformedError, InvalidPayloadError):
         return False
     return _content(stored) == _content(row)
@@ -309,53 +352,3 @@ def _same_certificate(row: CertificatePayload, stored_jws: str, keys: KeySet) ->
 
 def _content(payload: CertificatePayload) -> dict[str, Any]:
     return {k: v for k, v in payload.to_json().items() if k != "signed_at"}
-
-
-async def _store_batch(
-    batch: Sequence[_Signed],
-    body: dict[str, Any],
-    key_id: int,
-    principal: Principal,
-    now: datetime,
-) -> None:
-    if not batch:
-        return
-    certificates = []
-    revisions = []
-    # Their leaves first, in the batch's order, in this transaction (registry/log).
-    indexes = await append_entries(
-        [
-            NewEntry(CERTIFICATE_TYP, s.jws, body=body["code"], number=s.payload.number)
-            for s in batch
-        ],
-        recorded_at=now,
-    )
-    for s, log_index in zip(batch, indexes, strict=True):
-        p = s.payload
-        certificate_id = uuid.uuid4()
-        copies = certificate_columns(p)
-        certificates.append(
-            (
-                certificate_id,
-                p.number,
-                body["id"],
-                "valid",
-                0,
-                *[copies[column] for column in COPIED_COLUMNS],
-                now,
-                now,
-            )
-        )
-        revisions.append((certificate_id, 1, s.jws, key_id, p.signed_at, now, log_index))
-    # Plain rows through the transaction's connection, not Piccolo objects
-    # (registry.db.insert_rows): the same columns and values a `Certificate`
-    # and a `CertificateRevision` would store.
-    engine = Certificate._meta.db
-    await insert_rows(engine, "certificate", _CERTIFICATE_COLUMNS, certificates)
-    await insert_rows(engine, "certificate_revision", _REVISION_COLUMNS, revisions)
-    await audit_entry(
-        principal,
-        "certificate.import",
-        f"{batch[0].payload.number}..{batch[-1].payload.number}",
-        count=len(batch),
-    )

@@ -63,6 +63,8 @@ def test_rfc8037_private_key_signs_the_published_signature() -> None:
     signing_input, _, signature = RFC8037_JWS.rpartition(".")
     assert key.sign(signing_input.encode()) == b64url_decode(signature)
     key.public_key.verify(b64url_decode(signature), signing_input.encode())
+    # The seed handed to the importer's worker processes is the RFC's d.
+    assert key.seed() == b64url_decode(RFC8037_D)
 
 
 @pytest.mark.parametrize("seed", [bytes(32), bytes(range(32)), b"\xff" * 32])

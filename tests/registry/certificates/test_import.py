@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +17,12 @@ import pytest
 from click.testing import CliRunner
 from litestar.testing import TestClient
 
+from registry.bodies.services import HostedKeyVault, active_hosted_signer
+from registry.certificates import importer, preparing
 from registry.cli import main
+from registry.principals import Principal
 from registry.settings import Settings
+from signing.keys import PrivateKey
 from tests.factories import count_rows, make_body, uscc
 
 STARMARK = Path(sys.executable).parent / "starmark"
@@ -204,6 +210,26 @@ def test_import_shows_a_progress_bar(
     assert "importing" in result.output and "30/30" in result.output
 
 
+def _children(pid: int) -> set[int]:
+    """The live processes whose parent is `pid` (Linux /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, parent = stat.read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, IndexError):
+            continue
+        if int(parent) == pid and state != "Z":
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def test_an_import_killed_mid_run_resumes_from_the_same_file(
     client: TestClient[Any], settings: Settings, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -220,10 +246,17 @@ def test_an_import_killed_mid_run_resumes_from_the_same_file(
             assert crashed.poll() is None, crashed.stderr.read() if crashed.stderr else ""
             assert time.monotonic() < deadline, "the first batch never committed"
             time.sleep(0.02)
+        # A file this large is signed in worker processes while batches are written.
+        workers = _children(crashed.pid)
+        assert workers, "the import started no worker process"
         crashed.kill()  # SIGKILL: no cleanup, as in a crash or an OOM kill
     finally:
         crashed.kill()
         crashed.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in workers):
+        assert time.monotonic() < deadline, f"still running after the import died: {workers}"
+        time.sleep(0.1)
     kept = count_rows()["certificate"]
     assert 0 < kept < total, f"the kill came too late to test a resume ({kept} stored)"
 
@@ -246,3 +279,87 @@ def test_an_import_killed_mid_run_resumes_from_the_same_file(
         [str(STARMARK), "log", "verify"], env=env, capture_output=True, text=True, timeout=300
     )
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def _rows() -> list[tuple[int, dict[str, str]]]:
+    """Good rows, a bad date, a repeat in a later chunk and a short row, by line."""
+    rows = [row(f"WRK-2026-{i:04d}") for i in range(9)]
+    rows.insert(3, row("WRK-2026-0100", valid_from="2026-02-30"))
+    rows.insert(7, row("wrk-2026-0001"))  # repeats line 3
+    numbered: list[tuple[int, dict[str, str]]] = [(line, r) for line, r in enumerate(rows, 2)]
+    numbered.insert(9, (11, {"__error__": "has 3 cells, the header has 12"}))
+    return [(line, r) for line, (_, r) in enumerate(numbered, 2)]
+
+
+def _signer() -> PrivateKey:
+    return PrivateKey.from_seed(bytes(range(32)))
+
+
+def test_worker_processes_prepare_exactly_what_this_process_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    issuer = preparing.Issuer("CQCT", "中国质量认证中心", datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
+    rows = _rows()
+    monkeypatch.setattr(preparing, "CHUNK_ROWS", 2)  # chunks of two rows: five tasks
+
+    async def collect(process_min_rows: int) -> list[Any]:
+        items = preparing.prepared(
+            rows, issuer=issuer, signer=_signer(), workers=2, process_min_rows=process_min_rows
+        )
+        return [item async for item in items]
+
+    here = asyncio.run(collect(process_min_rows=len(rows) + 1))
+
+    def not_here(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("prepared in the importer's process")
+
+    monkeypatch.setattr(preparing, "prepare_rows", not_here)
+    in_workers = asyncio.run(collect(process_min_rows=1))
+    # Ed25519 is deterministic: the same rows at the same time sign to the same JWS.
+    assert in_workers == here
+    assert [type(i).__name__ for i in here].count("Prepared") == 10
+    refused = {i.line: i.message for i in here if isinstance(i, preparing.Refused)}
+    assert refused[5].startswith("valid_from: ") and "has 3 cells" in refused[11]
+
+
+@pytest.mark.parametrize("all_or_nothing", [False, True])
+def test_an_import_signed_in_worker_processes_stores_and_refuses_by_line(
+    settings: Settings,
+    client: TestClient[Any],
+    monkeypatch: pytest.MonkeyPatch,
+    all_or_nothing: bool,
+) -> None:
+    body = make_body(settings)
+    monkeypatch.setattr(preparing, "CHUNK_ROWS", 2)
+    before = count_rows()
+
+    async def run_it() -> importer.ImportReport:
+        now = datetime.now(UTC)
+        signer = await active_hosted_signer(body.code, vault=HostedKeyVault(settings.keys), now=now)
+        return await importer.import_certificates(
+            _rows(),
+            body_code=body.code,
+            signer=signer,
+            principal=Principal.cli(body_code=body.code),
+            now=now,
+            all_or_nothing=all_or_nothing,
+            batch_size=3,
+            workers=1,
+            process_min_rows=1,
+        )
+
+    report = asyncio.run(run_it())
+    rejected = [(r.line, r.number, r.message.split(":")[0]) for r in report.rejected]
+    assert rejected == [
+        (5, "WRK-2026-0100", "valid_from"),
+        (9, "WRK-2026-0001", "number repeats line 3 of this file"),
+        (11, "", "has 3 cells, the header has 12"),
+    ]
+    if all_or_nothing:
+        assert (report.refused, report.stored) == (True, 0)
+        assert count_rows() == before
+        return
+    assert (report.refused, report.stored) == (False, 9)
+    for number in ("WRK-2026-0000", "WRK-2026-0008"):
+        verdict = client.get(f"/api/v1/certificates/{number}/verification").json()
+        assert verdict["status"] == "valid", verdict

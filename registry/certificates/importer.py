@@ -318,18 +318,30 @@ class _Store:
 
 
 async def _stored_latest_revisions(numbers: Sequence[str]) -> dict[str, str]:
-    """The latest revision's JWS of each stored certificate among `numbers`."""
+    """The latest revision's JWS of each stored certificate among `numbers`.
+
+    Two indexed lookups, the numbers first: a join from the revisions (Piccolo
+    writes a LEFT JOIN, which SQLite does not reorder) read every revision
+    for each batch, 176 µs a certificate by 100,000 stored.
+    """
     latest: dict[str, tuple[int, str]] = {}
     for start in range(0, len(numbers), 900):
         chunk = list(numbers[start : start + 900])
+        found = await Certificate.select(Certificate.id, Certificate.number).where(
+            Certificate.number.is_in(chunk)
+        )
+        if not found:
+            continue
+        number_of = {r["id"]: r["number"] for r in found}
         rows = await CertificateRevision.select(
-            CertificateRevision.certificate.number.as_alias("number"),
+            CertificateRevision.certificate,
             CertificateRevision.revision,
             CertificateRevision.jws,
-        ).where(CertificateRevision.certificate.number.is_in(chunk))
+        ).where(CertificateRevision.certificate.is_in(list(number_of)))
         for r in rows:
-            if r["number"] not in latest or latest[r["number"]][0] < r["revision"]:
-                latest[r["number"]] = (r["revision"], r["jws"])
+            number = number_of[r["certificate"]]
+            if number not in latest or latest[number][0] < r["revision"]:
+                latest[number] = (r["revision"], r["jws"])
     return {number: jws for number, (_, jws) in latest.items()}
 
 

@@ -80,6 +80,7 @@ _DATE_TEXT: Final = re.compile(
     r"(?:[ T]0{1,2}:00(?::00(?:\.0+)?)?)?"
 )
 _COMPACT_DATE: Final = re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})")
+_SITE_BREAKS: Final = re.compile(r"\s*[\r\n；]+\s*")
 
 Format = Literal["csv", "xlsx"]
 Row = tuple[int, dict[str, str]]
@@ -258,6 +259,8 @@ def _text(column: str, cell: object) -> str:
     """A cell as the text the importer validates; dates as YYYY-MM-DD wherever they came from."""
     if column in DATE_COLUMNS:
         return _date_text(cell)
+    if isinstance(cell, str):  # every CSV cell, most workbook cells
+        return _cell_text(column, cell)
     if cell is None:
         return ""
     if isinstance(cell, bool):
@@ -269,10 +272,14 @@ def _text(column: str, cell: object) -> str:
         return cell.isoformat(sep=" ")
     if isinstance(cell, (date, time, timedelta)):
         return str(cell)
-    text = str(cell).strip().strip(INVISIBLE).strip()
+    return _cell_text(column, str(cell))
+
+
+def _cell_text(column: str, text: str) -> str:
+    text = text.strip().strip(INVISIBLE).strip()
     if column == "sites":
         # One a line in a cell (Alt+Enter) or a full-width semicolon: the importer splits on ';'.
-        text = re.sub(r"\s*[\r\n；]+\s*", ";", text)
+        text = _SITE_BREAKS.sub(";", text)
     return text
 
 

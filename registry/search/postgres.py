@@ -244,8 +244,9 @@ _PLANNER_DEFAULT: Final = (
     "set_config('enable_bitmapscan', 'on', true), set_config('enable_sort', 'on', true)"
 )
 #: For the look-up in the indexes only: no parallel workers. The planner takes
-#: a gram it has no statistics for (most) to be in 5,000 rows and would start
-#: two workers to read what is often a few hundred: their start costs more
-#: than the scan, and on a small machine they take the cores from the server.
+#: a gram outside the most common elements of its statistics (most grams) to
+#: be in 5,000 rows and would start two workers to read what is often a few
+#: hundred: their start costs more than the scan, and on a small machine they
+#: take the cores from the server.
 _PLANNER_SERIAL: Final = "SET LOCAL max_parallel_workers_per_gather = 0"
 _PLANNER_PARALLEL: Final = "SET LOCAL max_parallel_workers_per_gather TO DEFAULT"

@@ -23,6 +23,12 @@ For each engine, in one run, on loopback only:
    same queries (every term in any text field, the same filters, first 20 by
    name), timed in the database driver itself, and the ratio of the medians.
 
+To measure again without generating again: `--keep DIR` keeps the databases
+(the SQLite file in DIR, the PostgreSQL database undropped), then `--reuse`
+(with the same `--keep DIR`, `--count` and `--pg-database`) measures them as
+they are. `--pg-database` names the PostgreSQL database, so that two runs on
+one server do not drop each other's.
+
 Bounded: the scan sample is `--scan-queries` per kind, each run once; the
 whole run takes about 10 minutes per engine at a million certificates on a
 2-core machine, most of it generating and indexing.
@@ -424,21 +430,33 @@ def bench_engine(
     engine: str, args: argparse.Namespace, mix: list[Query], workdir: Path
 ) -> EngineResult:
     result = EngineResult(engine)
+    database = args.pg_database
     if engine == "sqlite":
         path = workdir / "sm_bench_search.sqlite3"
-        for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-            stale.unlink(missing_ok=True)
+        if not args.reuse:
+            for stale in (
+                path,
+                path.with_name(path.name + "-wal"),
+                path.with_name(path.name + "-shm"),
+            ):
+                stale.unlink(missing_ok=True)
+        elif not path.exists():
+            raise SystemExit(f"--reuse: no database {path} (made by an earlier --keep {workdir})")
         url = f"sqlite:///{path}"
     else:
         admin = pg_admin(args.postgres_url)
-        url = urlunsplit(urlsplit(args.postgres_url)._replace(path=f"/{PG_DATABASE}"))
-        asyncio.run(pg_execute(admin, f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)"))
-        asyncio.run(pg_execute(admin, f"CREATE DATABASE {PG_DATABASE}"))
+        url = urlunsplit(urlsplit(args.postgres_url)._replace(path=f"/{database}"))
+        if not args.reuse:
+            asyncio.run(pg_execute(admin, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            asyncio.run(pg_execute(admin, f'CREATE DATABASE "{database}"'))
         print(f"PostgreSQL {asyncio.run(pg_version(admin))}", flush=True)
     try:
-        print(f"\n== {engine}: generating {args.count:,} certificates", flush=True)
-        result.generate_seconds = generate(url, args.count)
-        print(f"   generated and indexed in {result.generate_seconds:.0f} s", flush=True)
+        if args.reuse:
+            print(f"\n== {engine}: reusing {url} as it is (not generated)", flush=True)
+        else:
+            print(f"\n== {engine}: generating {args.count:,} certificates", flush=True)
+            result.generate_seconds = generate(url, args.count)
+            print(f"   generated and indexed in {result.generate_seconds:.0f} s", flush=True)
         result.sizes = sizes(url)
         server, base = start_server(url, workdir)
         try:
@@ -457,11 +475,11 @@ def bench_engine(
         print(f"   plain LIKE scan: {len(sample)} queries", flush=True)
         result.scan_ms = time_scans(url, sample)
     finally:
-        if engine != "sqlite" and not args.keep:
+        if engine != "sqlite" and not args.keep and not args.reuse:
             asyncio.run(
                 pg_execute(
                     pg_admin(args.postgres_url),
-                    f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)",
+                    f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)',
                 )
             )
     return result
@@ -500,7 +518,12 @@ def report(results: list[EngineResult], mix: list[Query]) -> None:
         print("slowest requests (ms, kind, query):")
         for ms, query in sorted(result.timed, key=lambda t: -t[0])[:SLOWEST]:
             print(f"  {ms:8.1f}  {query.kind:<14}{query.label()}")
-        print(f"generated and indexed in {result.generate_seconds:.0f} s; sizes (MB):")
+        made = (
+            f"generated and indexed in {result.generate_seconds:.0f} s"
+            if result.generate_seconds
+            else "reused"
+        )
+        print(f"{made}; sizes (MB):")
         for name, size in result.sizes:
             print(f"  {name:<34}{size:10.1f}")
         judged = ", ".join(f"{status} {n}" for status, n in result.statuses.most_common())
@@ -540,14 +563,29 @@ def main() -> None:
         default=os.environ.get(
             "STARMARK_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
         ),
-        help="a PostgreSQL server (loopback); the database sm_bench_search is created and dropped",
+        help="a PostgreSQL server (loopback); the database --pg-database is created and dropped",
     )
     parser.add_argument(
         "--keep",
         metavar="DIR",
         help="keep the databases: the SQLite file in DIR, the PostgreSQL database undropped",
     )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the databases an earlier run kept (--keep DIR for SQLite) without "
+        "generating them again; they are kept. --count must be the one they were made with",
+    )
+    parser.add_argument(
+        "--pg-database",
+        default=PG_DATABASE,
+        help=f"the PostgreSQL database created (and dropped) or reused (default {PG_DATABASE})",
+    )
     args = parser.parse_args()
+    if args.reuse and "sqlite" in args.engines and not args.keep:
+        parser.error("--reuse on SQLite needs --keep DIR, the directory of the kept file")
+    if not args.pg_database.replace("_", "").isalnum():
+        parser.error("--pg-database: letters, digits and _ only")
     for url in (args.postgres_url,):
         host = urlsplit(url).hostname
         if host not in ("127.0.0.1", "localhost", "::1"):

@@ -101,6 +101,31 @@ def test_latin_queries_any_case_and_full_width(seeded: Seeded, plan: str) -> Non
     assert numbers(seeded.search(q="（惠州）")) == seeded.numbers_of("tcl")
 
 
+def test_a_term_holding_a_bracket_hyphen_or_comma_is_one_substring(
+    seeded: Seeded, plan: str
+) -> None:
+    # pg_trgm cuts words at such characters; the term is still one literal
+    # substring, found across them in the names, the scope and the number.
+    page = seeded.search(q="器(合肥")
+    assert numbers(page) == seeded.numbers_of("gree")
+    assert {i["match"] for i in page["items"]} == {"name"}
+    assert numbers(seeded.search(q="100%_online")) == seeded.numbers_of("percent")
+    # Only in TCL's scope: the text tier, alone and with another term.
+    page = seeded.search(q="的送货、安装和维修")
+    assert numbers(page) == seeded.numbers_of("tcl")
+    assert {i["match"] for i in page["items"]} == {"text"}
+    assert numbers(seeded.search(q="的送货、安装和维修 tcl")) == seeded.numbers_of("tcl")
+    assert seeded.search(q="的送货、安装和维修 格力")["items"] == []
+    # Part of a number, hyphens included.
+    number = seeded.numbers["gree"]
+    page = seeded.search(q=number[1:].lower())
+    assert numbers(page) == [number]
+    assert page["items"][0]["match"] == "text"
+    # Each word is there, not the term.
+    assert seeded.search(q="器(合肥)x")["items"] == []
+    assert seeded.search(q="器合肥")["items"] == []
+
+
 def test_several_words_must_all_be_found(seeded: Seeded, plan: str) -> None:
     # Neither name has 冰箱: both are found by their scope, then ordered by name.
     assert numbers(seeded.search(q="青岛 冰箱")) == seeded.numbers_of("haier_smart", "haichuan")

@@ -64,7 +64,7 @@ async def healthz() -> dict[str, Any]:
     return {"status": "ok"}
 
 
-def allow_every_method(message: Message, scope: Scope) -> None:
+async def allow_every_method(message: Message, scope: Scope) -> None:
     """`Allow` on OPTIONS names every method of the path (RFC 9110 §9.3.7).
 
     Litestar answers OPTIONS from the methods of one route, and a path served by

@@ -154,6 +154,8 @@ class CertificateView:
     body: BodyCard = field(default_factory=BodyCard)
     #: Rendered pages by language, filled on first use (the view's lifetime bounds them).
     pages: dict[str, RenderedPage] = field(default_factory=dict, compare=False, repr=False)
+    #: The reader's `generation` when the checkpoints covering `log` were looked up.
+    log_generation: int | None = field(default=None, compare=False)
 
 
 def _next_change(
@@ -292,6 +294,7 @@ class VerificationService:
         snapshot = await self.reader.read(number)
         if snapshot is None:
             return None
+        generation = self.reader.generation()
         at_key = "now" if at is None else format_instant(at)
         key = (snapshot, at_key)
         view = self._views.get(key)
@@ -299,13 +302,19 @@ class VerificationService:
             view = build_view(snapshot, at=now if at is None else at, now=now, is_now=at is None)
         elif all(line.checkpoint_size is not None for line in view.log):
             return view
+        elif generation is not None and view.log_generation == generation:
+            # Nothing was committed since the last look: no checkpoint either.
+            return view
         # Checkpoints are signed on demand (registry/log/services.py): a document
-        # none covers yet is looked up again until one does; then the view is settled.
-        view = await self._with_checkpoints(view)
+        # none covers yet is looked up again, when the database has changed,
+        # until one does; then the view is settled.
+        view = await self._with_checkpoints(view, generation)
         self._views.put(key, view)
         return view
 
-    async def _with_checkpoints(self, view: CertificateView) -> CertificateView:
+    async def _with_checkpoints(
+        self, view: CertificateView, generation: int | None
+    ) -> CertificateView:
         """`view` with the first checkpoint covering each of its documents."""
         if self.log_engine is None or not view.log:
             return view
@@ -317,9 +326,10 @@ class VerificationService:
             for line in view.log
         )
         if log == view.log:
-            return view
+            # The same pages, with the generation they were looked up at.
+            return dataclasses.replace(view, log_generation=generation)
         # A new view, so its pages are rendered afresh with the sizes.
-        return dataclasses.replace(view, log=log, pages={})
+        return dataclasses.replace(view, log=log, pages={}, log_generation=generation)
 
     async def reading(
         self,

@@ -282,6 +282,14 @@ class SnapshotReader(Protocol):
     ) -> list[str]:
         """The snapshot texts of the certificates with these numbers or USCC copies."""
 
+    def generation(self) -> int | None:
+        """What the database looked like at this task's last `read`, as a number.
+
+        It changes whenever anything was committed since (the signed
+        checkpoints included); None when this reader cannot tell. Asked right
+        after `read`, with no await between.
+        """
+
     def close(self) -> None:
         """Release connections."""
 
@@ -357,6 +365,12 @@ class SQLiteSnapshotReader:
         snapshots[number] = snapshot
         return snapshot
 
+    def generation(self) -> int | None:
+        # `PRAGMA data_version` of this thread's connection: any commit by another
+        # connection, of any table, changes it.
+        version = self._local.version
+        return None if version < 0 else version
+
     async def read_many(
         self, *, numbers: Collection[str] = (), usccs: Collection[str] = ()
     ) -> list[str]:
@@ -405,6 +419,9 @@ class PiccoloSnapshotReader:
         rows = await self.engine.run_querystring(QueryString(sql, *numbers, *usccs))
         return [str(r["snapshot"]) for r in rows]
 
+    def generation(self) -> int | None:
+        return None
+
     def close(self) -> None:
         pass
 
@@ -441,12 +458,19 @@ class PostgresSnapshotReader(PiccoloSnapshotReader):
         self._waiting: list[asyncio.Future[int]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._reading: asyncio.Task[None] | None = None
+        #: The counter the last `read` went by (None: read inside a transaction).
+        self._generation: int | None = None
+
+    def generation(self) -> int | None:
+        return self._generation
 
     async def read(self, number: str) -> str | None:
         if self.postgres.current_transaction.get() is not None:
             # Inside a transaction the rows may be its own, uncommitted: never cached.
+            self._generation = None
             return await super().read(number)
         counter = await self._counter()
+        self._generation = counter
         if counter != self.counter:
             self.snapshots = {}
             self.counter = counter

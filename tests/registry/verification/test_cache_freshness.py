@@ -25,6 +25,7 @@ from registry.app import create_app
 from registry.settings import Settings
 from tests.factories import BodyFixture
 from tests.registry.verification.conftest import add_event, issue, today, verdict_of
+from tests.registry.verification.test_page import log_section
 
 NUMBER = "SMT-FRESH-0001"
 
@@ -106,3 +107,20 @@ def test_a_key_moved_by_raw_sql_vouches_for_nothing_on_the_next_request(
     )
 
     assert page(client)["status"] != "valid"
+
+
+def test_a_checkpoint_signed_by_another_app_shows_on_the_next_page(
+    client: TestClient[Any], other: TestClient[Any], body: BodyFixture
+) -> None:
+    issue(client, body, NUMBER, score=92, start=today() - timedelta(days=30))
+    # No checkpoint covers the new certificate yet; asked twice, the page keeps
+    # saying so (the second answer from the cache: nothing was committed between).
+    for _ in range(2):
+        rows = log_section(client.get(f"/v/{NUMBER}", params={"lang": "en"}).text)
+        assert rows[0]["text"].endswith("not yet in a signed checkpoint"), rows
+
+    # Another process signs one (a monitor asked it for the latest checkpoint).
+    size = int(other.get("/log/checkpoint").text.splitlines()[1])
+
+    rows = log_section(client.get(f"/v/{NUMBER}", params={"lang": "en"}).text)
+    assert rows[0]["text"].endswith(f"covered by the checkpoint of size {size}"), rows

@@ -22,10 +22,17 @@ from datetime import datetime
 from typing import Any, Final
 
 from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.querystring import QueryString
 
 from registry.errors import FieldError, InvalidInputError, NotFoundError
-from registry.log.store import checkpointed_hashes, log_size, subtree_hashes
+from registry.log.store import (
+    checkpointed_hashes,
+    log_size,
+    sqlite_read_connection,
+    subtree_hashes,
+)
 from registry.log.tables import LogCheckpoint, LogEntry
 from signing.checkpoint import Checkpoint, sign_checkpoint
 from signing.documents import KeyStatementPayload
@@ -126,21 +133,42 @@ async def covering_checkpoint_sizes(
 
     A checkpoint of size n covers leaves 0..n-1 (RFC 6962 §2.1), so it is the
     smallest stored size above the index. An index no checkpoint covers yet is
-    left out. One query through `engine` (the read engine: the replica, if any).
+    left out. One query through `engine` (the read engine: the replica, if
+    any); outside a transaction over a long-lived connection (SQLite) or the
+    pool (PostgreSQL), not a Piccolo query: the page asks this when the
+    database has changed, for every certificate asked at once.
     """
     wanted = sorted(set(indexes))
-    first = "(SELECT MIN(size) FROM log_checkpoint WHERE size > {})"
     covered: dict[int, int] = {}
     # A column per index, in chunks: SQLite allows at most 2000 result columns.
     for start in range(0, len(wanted), _COVERING_CHUNK):
         chunk = wanted[start : start + _COVERING_CHUNK]
-        sql = "SELECT " + ", ".join(f"{first} AS c{i}" for i in range(len(chunk)))
-        rows = await engine.run_querystring(QueryString(sql, *chunk))
-        for i, index in enumerate(chunk):
-            size = rows[0][f"c{i}"]
+        for index, size in zip(chunk, await _covering(chunk, engine), strict=True):
             if size is not None:
                 covered[index] = int(size)
     return covered
+
+
+_FIRST_COVERING: Final = "(SELECT MIN(size) FROM log_checkpoint WHERE size > {})"
+
+
+async def _covering(chunk: list[int], engine: Engine[Any]) -> list[Any]:
+    """The first covering size of each index of `chunk`, in order (None: not covered)."""
+
+    def select(mark: Callable[[int], str]) -> str:
+        return "SELECT " + ", ".join(
+            _FIRST_COVERING.format(mark(i)) + f" AS c{i}" for i in range(len(chunk))
+        )
+
+    if engine.current_transaction.get() is None:
+        if isinstance(engine, SQLiteEngine):
+            conn = sqlite_read_connection(str(engine.connection_kwargs["database"]))
+            return list(conn.execute(select(lambda _: "?"), chunk).fetchone())
+        if isinstance(engine, PostgresEngine) and engine.pool is not None:
+            async with engine.pool.acquire() as pooled:
+                return list(await pooled.fetchrow(select(lambda i: f"${i + 1}"), *chunk))
+    rows = await engine.run_querystring(QueryString(select(lambda _: "{}"), *chunk))
+    return [rows[0][f"c{i}"] for i in range(len(chunk))]
 
 
 def _whole(value: str | None, name: str, *, minimum: int = 0) -> int:

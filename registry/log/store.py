@@ -146,7 +146,14 @@ class _SQLiteProofConnections(threading.local):
 _sqlite_proof_connections: dict[str, _SQLiteProofConnections] = {}
 
 
-def _sqlite_proof_connection(path: str) -> sqlite3.Connection:
+def sqlite_read_connection(path: str) -> sqlite3.Connection:
+    """This thread's long-lived read-only connection to the SQLite file at `path`.
+
+    For the log's hot reads (proofs; the checkpoints covering a page's
+    documents): Piccolo's SQLite engine opens a connection, in a thread of
+    its own, for every query. WAL lets this one see every commit at its next
+    statement. Never inside a write transaction: it cannot see its rows.
+    """
     local = _sqlite_proof_connections.setdefault(path, _SQLiteProofConnections())
     stat = os.stat(path)
     file = (stat.st_dev, stat.st_ino)
@@ -180,7 +187,7 @@ async def checkpointed_hashes(nodes: Collection[Node]) -> tuple[int, dict[Node, 
         )
         rows = [(r["signed"], r["id"], r["hash"]) for r in result]
     elif isinstance(engine, SQLiteEngine):
-        conn = _sqlite_proof_connection(str(engine.connection_kwargs["database"]))
+        conn = sqlite_read_connection(str(engine.connection_kwargs["database"]))
         sql = _PROOF_SQL.format(", ".join("?" for _ in ids) or "NULL")
         rows = conn.execute(sql, ids).fetchall()
     elif isinstance(engine, PostgresEngine) and engine.pool is not None:

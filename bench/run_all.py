@@ -9,7 +9,7 @@ and exits 1 when a benchmark failed or a target was missed.
     .venv/bin/python bench/run_all.py [--quick] [--only NAME[,NAME]] [--no-postgresql]
         [--postgres-url postgresql://postgres@127.0.0.1:5432/postgres]
 
-A full run takes about an hour and a half on the 2-core machine, most of it
+A full run takes about an hour on the 2-core machine, most of it
 filling 1,000,000 certificates and 10,000,000 log leaves twice; `--quick`
 runs every benchmark at a size that takes a few minutes in all, whose
 figures show that each benchmark works, not whether its target is met

@@ -9,7 +9,7 @@ Target: `GET /v/{number}` at least 50% of the hello-world rate, p99 under 25 ms 
 - a temporary SQLite database (WAL) seeded with the demo (`starmark demo`:
   about 30 certificates of every level and status); or, with `--database-url`,
   an empty database (PostgreSQL) seeded the same way;
-- two uvicorn servers with the same settings (one worker, uvloop, httptools, no
+- two uvicorn servers with the same settings (one worker, uvloop or `--loop asyncio`, httptools, no
   access log), each in its own process: the bare hello-world app, and the
   registry app (`create_app`, every middleware included) with a hello-world route
   registered on it as well;
@@ -90,12 +90,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(factory: str, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    factory: str, env: dict[str, str], loop: str = "uvloop"
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     command = [
         sys.executable, "-m", "uvicorn", "--factory", f"bench_verify_page:{factory}",
         "--app-dir", str(Path(__file__).parent), "--host", "127.0.0.1", "--port", str(port),
-        "--workers", "1", "--loop", "uvloop", "--http", "httptools",
+        "--workers", "1", "--loop", loop, "--http", "httptools",
         "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
     process = subprocess.Popen(command, env=env, cwd=ROOT)
@@ -175,6 +177,12 @@ def main() -> None:
     parser.add_argument(
         "--database-url", default=None, help="an empty database (default: SQLite in a temp dir)"
     )
+    parser.add_argument(
+        "--loop",
+        choices=["uvloop", "asyncio"],
+        default="uvloop",
+        help="uvicorn's event loop for both servers (`starmark serve` gets uvloop when installed)",
+    )
     args = parser.parse_args()
     if not Path(WRK).exists():
         sys.exit("wrk is needed: apt-get install wrk")
@@ -187,7 +195,8 @@ def main() -> None:
     print(
         f"python {platform.python_version()}, litestar {version('litestar')}, "
         f"uvicorn {version('uvicorn')}, uvloop {version('uvloop')}, "
-        f"SQLite {sqlite3.sqlite_version}, {Path(WRK).name} -t1 -c{args.connections}"
+        f"SQLite {sqlite3.sqlite_version}, {Path(WRK).name} -t1 -c{args.connections}, "
+        f"loop {args.loop}"
     )
     postgres = args.database_url is not None and not args.database_url.startswith("sqlite:")
     print(f"database: {'PostgreSQL' if postgres else 'SQLite (WAL)'}")
@@ -210,8 +219,8 @@ def main() -> None:
         )
         numbers = asyncio.run(seed(env["DATABASE_URL"]))
         pages = [f"/v/{n}" for n in numbers]
-        bare, bare_url = start_server("bare_app", env)
-        app, app_url = start_server("registry_app", env)
+        bare, bare_url = start_server("bare_app", env, args.loop)
+        app, app_url = start_server("registry_app", env, args.loop)
         try:
             # Every page once, so the run measures the steady state (verified, rendered).
             for path in pages:

@@ -9,10 +9,10 @@ Target: `GET /v/{number}` at least 50% of the hello-world rate, p99 under 25 ms 
 - a temporary SQLite database (WAL) seeded with the demo (`starmark demo`:
   about 30 certificates of every level and status); or, with `--database-url`,
   an empty database (PostgreSQL) seeded the same way;
-- two uvicorn servers with the same settings (one worker, uvloop or `--loop asyncio`, httptools, no
-  access log), each in its own process: the bare hello-world app, and the
-  registry app (`create_app`, every middleware included) with a hello-world route
-  registered on it as well;
+- two uvicorn servers with the same settings as `starmark serve` (one worker,
+  asyncio's loop, httptools, no uvicorn access log), each in its own process:
+  the bare hello-world app, and the registry app (`create_app`, every
+  middleware included) with a hello-world route registered on it as well;
 - wrk (Debian's /usr/bin/wrk; one thread, N connections) against the bare
   hello-world, the registry app's hello-world and `/v/{number}` cycling over
   every demo certificate, interleaved round by round so that drift hits all
@@ -180,8 +180,8 @@ def main() -> None:
     parser.add_argument(
         "--loop",
         choices=["uvloop", "asyncio"],
-        default="uvloop",
-        help="uvicorn's event loop for both servers (`starmark serve` gets uvloop when installed)",
+        default="asyncio",
+        help="uvicorn's event loop for both servers (`starmark serve` runs on asyncio's)",
     )
     args = parser.parse_args()
     if not Path(WRK).exists():

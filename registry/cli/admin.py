@@ -62,6 +62,10 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
         host=host,
         port=port,
         workers=workers,
+        # asyncio's own loop, not uvloop (uvicorn's choice when it is installed): at
+        # the same rate uvloop paused the app for up to half a second now and then,
+        # a page's p99 of 493 ms against 35 (docs/benchmarks.md, "Verification page").
+        loop="asyncio",
         log_level="info",
         # Logging is the app's (registry/logs.py): JSON lines with the request id, and
         # one access line per request by route template, not uvicorn's raw paths.

@@ -86,6 +86,7 @@ def test_serve_names_its_own_host_and_port_when_no_public_url_is_set(
     def fake_run(*args: Any, **kwargs: Any) -> None:
         seen["public_url"] = Settings.from_env().public_url
         seen["port"] = str(kwargs["port"])
+        seen["loop"] = kwargs["loop"]  # not uvloop: its pauses (docs/benchmarks.md)
 
     monkeypatch.setattr(uvicorn, "run", fake_run)
     # Set empty (so that monkeypatch restores it afterwards): empty counts as unset.
@@ -94,7 +95,7 @@ def test_serve_names_its_own_host_and_port_when_no_public_url_is_set(
     monkeypatch.setenv("STARMARK_KEY_PASSPHRASE", "chosen")
     result = CliRunner().invoke(main, ["serve", "--port", "8123", "--no-migrate"])
     assert result.exit_code == 0, result.output
-    assert seen == {"public_url": "http://127.0.0.1:8123", "port": "8123"}
+    assert seen == {"public_url": "http://127.0.0.1:8123", "port": "8123", "loop": "asyncio"}
 
 
 def test_the_demo_prints_its_own_address_and_a_console_link_that_opens(

@@ -281,10 +281,11 @@ class ImportWorker:
             report = await store(table.rows)
             self._advance(done, len(table.rows))
             return report
-        # Chunk by chunk: the importer signs a chunk without awaiting, so the
-        # app's requests (and this job's heartbeat) run between chunks, and the
-        # progress moves chunk by chunk. A number repeated across chunks is
-        # found here, as the importer finds one within a call.
+        # Chunk by chunk, so that the progress moves chunk by chunk. A chunk is
+        # signed in this process (under the importer's PROCESS_MIN_ROWS), which
+        # lets the app's requests and this job's heartbeat run every 500 rows.
+        # A number repeated across chunks is found here, as the importer finds
+        # one within a call.
         rows, report = _without_repeats(table.rows)
         for start in range(0, len(rows), CHUNK_ROWS):
             chunk = rows[start : start + CHUNK_ROWS]

@@ -60,6 +60,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from registry import db
 from registry.certificates.columns import certificate_columns
+from registry.certificates.importer import CERTIFICATE_COLUMNS as COLUMNS
+from registry.certificates.importer import REVISION_COLUMNS
 from registry.log.store import node_id
 from signing.documents import CertificatePayload, StatusEventPayload
 from signing.identifiers import compute_check_character
@@ -777,39 +779,6 @@ def _chunk(
     )
 
 
-COLUMNS = (
-    "id",
-    "number",
-    "body",
-    "holder_name",
-    "holder_name_en",
-    "uscc",
-    "province",
-    "level",
-    "score",
-    "scope_zh",
-    "scope_en",
-    "issued_on",
-    "valid_from",
-    "valid_until",
-    "status",
-    "current_revision",
-    "event_count",
-    "created_at",
-    "updated_at",
-    "name_key",
-    "name_en_key",
-    "scope_key",
-)
-REVISION_COLUMNS = (
-    "certificate",
-    "revision",
-    "jws",
-    "key",
-    "signed_at",
-    "recorded_at",
-    "log_index",
-)
 ENTRY_COLUMNS = ("id", "typ", "jws", "recorded_at", "number", "body")
 EVENT_COLUMNS = (
     "certificate",

@@ -47,7 +47,9 @@ ALL_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 #: pile up: with 2,000 rows a transaction a certificate costs about a fifth less
 #: to write than with 500 (docs/benchmarks.md, "Bulk issuance").
 BATCH_SIZE = 2000
-_CERTIFICATE_COLUMNS = (
+#: The columns of the `certificate` and `certificate_revision` rows a bulk load
+#: writes (also bench/generate_certificates.py), in the order of its tuples.
+CERTIFICATE_COLUMNS = (
     "id",
     "number",
     "body",
@@ -57,7 +59,7 @@ _CERTIFICATE_COLUMNS = (
     "created_at",
     "updated_at",
 )
-_REVISION_COLUMNS = (
+REVISION_COLUMNS = (
     "certificate",
     "revision",
     "jws",
@@ -307,8 +309,8 @@ class _Store:
         # (registry.db.insert_rows): the same columns and values a `Certificate`
         # and a `CertificateRevision` would store.
         engine = Certificate._meta.db
-        await insert_rows(engine, "certificate", _CERTIFICATE_COLUMNS, certificates)
-        await insert_rows(engine, "certificate_revision", _REVISION_COLUMNS, revisions)
+        await insert_rows(engine, "certificate", CERTIFICATE_COLUMNS, certificates)
+        await insert_rows(engine, "certificate_revision", REVISION_COLUMNS, revisions)
         await audit_entry(
             self.principal,
             "certificate.import",

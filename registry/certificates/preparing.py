@@ -243,15 +243,17 @@ async def prepared(
     try:
         chunks = (rows[start : start + CHUNK_ROWS] for start in range(0, len(rows), CHUNK_ROWS))
         queued: deque[Future[list[Prepared | Refused]]] = deque()
-        for chunk in chunks:
-            queued.append(pool.submit(_prepare_in_worker, chunk))
-            if len(queued) >= count * AHEAD_PER_WORKER:
-                break
+
+        def submit_next() -> None:
+            chunk = next(chunks, None)
+            if chunk is not None:
+                queued.append(pool.submit(_prepare_in_worker, chunk))
+
+        for _ in range(count * AHEAD_PER_WORKER):
+            submit_next()
         while queued:
             done = await asyncio.wrap_future(queued.popleft())
-            for chunk in chunks:
-                queued.append(pool.submit(_prepare_in_worker, chunk))
-                break
+            submit_next()
             for item in done:
                 yield item
     finally:

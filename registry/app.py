@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from litestar import Litestar, Router, get
 from litestar.config.response_cache import ResponseCacheConfig
@@ -31,9 +31,9 @@ from registry.imports.worker import import_worker_lifespan
 from registry.limits import CheckedRequest, refuse_impossible_parameters
 from registry.log.controllers import AtomFeed, EventFeed, LogApi, LogText
 from registry.logs import RequestIdMiddleware
-from registry.metrics import PROMETHEUS, MetricsController
+from registry.metrics import MetricsController
 from registry.problems import EXCEPTION_HANDLERS
-from registry.ratelimit import rate_limit_guard, rate_limit_lifespan
+from registry.ratelimit import RateLimitMiddleware, rate_limit_lifespan
 from registry.schema_page import LocalRedoc
 from registry.search.controllers import CertificateSearchController, SearchPages, counts_lifespan
 from registry.security_headers import add_security_headers
@@ -64,7 +64,7 @@ async def healthz() -> dict[str, Any]:
     return {"status": "ok"}
 
 
-async def allow_every_method(message: Message, scope: Scope) -> None:
+def allow_every_method(message: Message, scope: Scope) -> None:
     """`Allow` on OPTIONS names every method of the path (RFC 9110 §9.3.7).
 
     Litestar answers OPTIONS from the methods of one route, and a path served by
@@ -83,6 +83,22 @@ async def allow_every_method(message: Message, scope: Scope) -> None:
         return
     headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"allow"]
     message["headers"] = [*headers, (b"allow", ", ".join(methods).encode())]
+
+
+#: What every answer's start passes through (plain functions: one hook, one await).
+_ON_RESPONSE_START: Final = (
+    add_security_headers,
+    allow_every_method,
+    count_page_scans,
+    static_cache_control,
+)
+
+
+async def on_response_start(message: Message, scope: Scope) -> None:
+    """The app's `before_send` hook: headers and counts on each response start."""
+    if message["type"] == "http.response.start":
+        for hook in _ON_RESPONSE_START:
+            hook(message, scope)
 
 
 def install_template_globals(engine: JinjaTemplateEngine) -> None:
@@ -166,26 +182,20 @@ def create_app(settings: Settings, *, engine: Engine[Any] | None = None) -> Lite
             "read_path": Provide(provide_read_path, sync_to_thread=False),
         },
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
-        # Per client address and route group (registry/ratelimit.py); a guard runs
-        # inside the request's language, so a 429 page is in the page's language.
-        guards=[rate_limit_guard],
         template_config=TemplateConfig(
             directory=TEMPLATES,
             engine=JinjaTemplateEngine,
             engine_callback=install_template_globals,
         ),
-        middleware=[RequestIdMiddleware, PROMETHEUS.middleware, LanguageMiddleware],
+        # Rate limits per client address and route group (registry/ratelimit.py) are
+        # counted inside the request's language, so a 429 page is in the page's language.
+        middleware=[RequestIdMiddleware, LanguageMiddleware, RateLimitMiddleware],
         # PRODUCT §4 "Limits and hostile input": JSON bodies, path and query
         # parameters by the registry's rules (registry/limits.py); the security
         # headers on every answer, the router's 404 and 405 included.
         request_class=CheckedRequest,
         before_request=refuse_impossible_parameters,
-        before_send=[
-            add_security_headers,
-            allow_every_method,
-            count_page_scans,
-            static_cache_control,
-        ],
+        before_send=[on_response_start],
         openapi_config=OpenAPIConfig(
             title="Starmark registry",
             version="1",

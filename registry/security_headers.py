@@ -45,7 +45,7 @@ _ALWAYS: Final = (
 _SCHEMA_PATH: Final = "/schema"
 
 
-async def add_security_headers(message: Message, scope: Scope) -> None:
+def add_security_headers(message: Message, scope: Scope) -> None:
     """Adds the headers above to a response start, unless the handler set them itself."""
     if scope["type"] != ScopeType.HTTP or message["type"] != "http.response.start":
         return

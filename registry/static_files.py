@@ -75,7 +75,7 @@ def install_static_url(engine: Any) -> None:
     engine.engine.globals["static_url"] = static_url
 
 
-async def static_cache_control(message: Message, scope: Scope) -> None:
+def static_cache_control(message: Message, scope: Scope) -> None:
     """`Cache-Control` of static answers (a `before_send` hook): a year for a URL with
     the file's current fingerprint, an hour otherwise."""
     if scope["type"] != ScopeType.HTTP or message["type"] != "http.response.start":

@@ -109,7 +109,7 @@ class ScanCounter:
         return len(pending)
 
 
-async def count_page_scans(message: Message, scope: Scope) -> None:
+def count_page_scans(message: Message, scope: Scope) -> None:
     """`before_send`: a GET of the verification page that showed a certificate is a scan.
 
     HEAD, 404 (no such certificate), 422 (a bad `?at=`) and the JSON API are not.

@@ -247,7 +247,7 @@ class VerificationController(Controller):
             # Storing is the costly part: `keep` is limited much more tightly than
             # the check itself (the `keep` group, registry/ratelimit.py); over the
             # limit the answer is 429 and nothing is stored.
-            await request.app.state.rate_limiter.hit(request, "keep")
+            await request.app.state.rate_limiter.hit(request.scope, "keep")
             await services.keep_receipt(receipt)
         signed = receipt.payload.to_json()
         return msgspec.convert(
@@ -464,7 +464,7 @@ class TenderPages(Controller):
             return Template("tender/verify.html", context={**keep, "problem": e}, status_code=422)
         if keep_link:
             # Storing a receipt is limited much more tightly (the `keep` group).
-            await request.app.state.rate_limiter.hit(request, "keep")
+            await request.app.state.rate_limiter.hit(request.scope, "keep")
             await services.keep_receipt(signed)
         context = {
             **keep,

@@ -5,18 +5,23 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from litestar import get
 from litestar.testing import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from registry.app import create_app
 from registry.cli import main
 from registry.logs import configure_logging
 from registry.settings import Settings
+from registry.static_files import static_url
 from tests.conftest import TEST_PASSPHRASE
 from tests.factories import certificate_fields, make_body
 
@@ -66,6 +71,36 @@ def test_metrics_count_requests_by_route_template_and_verdicts_by_status(
     assert after["starmark_import_rows"].type == "gauge"
 
 
+def test_server_errors_are_counted_and_static_files_and_the_scrape_are_not(
+    clean_db: Any, settings: Settings
+) -> None:
+    @get("/broken-for-a-test", sync_to_thread=False)
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app = create_app(settings, engine=clean_db)
+    app.register(broken)
+    with TestClient(app=app, raise_server_exceptions=False) as client:
+        before = exposition(client)
+        assert client.get("/broken-for-a-test").status_code == 500
+        assert client.get(static_url("css/site.css")).status_code == 200
+        after = exposition(client)
+
+    route = {"method": "GET", "path": "/broken-for-a-test"}
+    failed = {**route, "status_code": "500"}
+    for name in ("starmark_requests_total", "starmark_requests_error_total"):
+        assert sample(after, name, **failed) - sample(before, name, **failed) == 1, name
+    # Counted while it ran, and no longer: the gauge is back where it was.
+    assert sample(after, "starmark_requests_in_progress", **route) == 0
+    paths = {
+        s.labels.get("path")
+        for name in ("starmark_requests", "starmark_request_duration_seconds")
+        for s in after[name].samples
+    }
+    assert "/broken-for-a-test" in paths
+    assert not any(p.startswith(("/static", "/metrics")) for p in paths if p), paths
+
+
 def test_import_progress_is_a_gauge_of_rows_done_and_total(
     client: TestClient[Any], settings: Settings, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -112,6 +147,11 @@ def test_every_log_line_of_a_request_carries_its_request_id(
     logged = [line for line in lines(json_logs) if line["logger"] == "starmark.access"]
     assert logged and logged[-1]["request_id"] == "lb-7f3a-01"
     assert logged[-1]["route"] == "/v/{number}" and logged[-1]["status"] == 404
+    # The time in UTC to the millisecond, as an operator's tools parse it.
+    written = logged[-1]["time"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", written), written
+    assert abs(datetime.fromisoformat(written) - datetime.now(UTC)) < timedelta(minutes=1)
+    assert logged[-1]["method"] == "GET" and logged[-1]["duration_ms"] >= 0
 
     json_logs.truncate(0)
     json_logs.seek(0)

@@ -20,7 +20,7 @@ from registry.ratelimit import RateLimiter
 def _address(request: Request[Any, Any, Any]) -> str:
     """The client address as the rate limits count it (trusted proxies believed)."""
     limiter: RateLimiter = request.app.state.rate_limiter
-    return limiter.client(request)
+    return limiter.client(request.scope)
 
 
 class AuthPages(Controller):

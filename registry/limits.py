@@ -77,6 +77,8 @@ async def refuse_impossible_parameters(request: Request[Any, Any, Any]) -> None:
                 f"nothing at {request.url.path!r}: the {name} holds a character "
                 f"no {name} has ({text_problem(value)})"
             )
+    if not request.scope["query_string"]:
+        return  # most requests (a scanned QR code): no query to parse
     for name, value in request.query_params.multi_items():
         # White space (a pasted list) is the handler's to trim; NUL and the like are not.
         if any(unicodedata.category(c) in ("Cc", "Cs") and c not in "\t\n\r" for c in value):

@@ -124,3 +124,38 @@ def test_a_checkpoint_signed_by_another_app_shows_on_the_next_page(
 
     rows = log_section(client.get(f"/v/{NUMBER}", params={"lang": "en"}).text)
     assert rows[0]["text"].endswith(f"covered by the checkpoint of size {size}"), rows
+
+
+def test_sqlite_reads_of_one_loop_iteration_share_one_look_and_the_next_one_looks_again(
+    client: TestClient[Any], body: BodyFixture, database_url: str
+) -> None:
+    """Requests answered in one event-loop iteration all arrived before its one
+    `PRAGMA data_version`; a commit shows in the iterations after it."""
+    if not database_url.startswith("sqlite:"):
+        pytest.skip("the SQLite reader; PostgreSQL's counter is read once a request")
+    from registry.verification.snapshots import SQLiteSnapshotReader
+
+    issue(client, body, NUMBER, score=92, start=today() - timedelta(days=30))
+    reader = SQLiteSnapshotReader(str(db.sqlite_path_from_url(database_url)))
+
+    async def scenario() -> None:
+        first = await reader.read(NUMBER)
+        assert first is not None
+        looks: list[str] = []
+        reader._connection().set_trace_callback(looks.append)
+        await asyncio.sleep(0)
+        # Three requests whose tasks run in the same iteration: one look.
+        answers = await asyncio.gather(*(reader.read(NUMBER) for _ in range(3)))
+        assert answers == [first] * 3
+        assert looks.count("PRAGMA data_version") == 1, looks
+
+        raw_sql(database_url, f"UPDATE certificate SET score = 12 WHERE number = '{NUMBER}'")
+        await asyncio.sleep(0)
+        changed = await reader.read(NUMBER)
+        assert changed is not None and changed != first
+        assert looks.count("PRAGMA data_version") == 2, looks
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        reader.close()

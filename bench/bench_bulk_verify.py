@@ -148,6 +148,9 @@ def start_server(url: str, data_dir: Path) -> tuple[subprocess.Popen[bytes], str
             "--log-level",
             "warning",
             "--no-access-log",
+            # As `starmark serve` runs it (registry/cli/admin.py).
+            "--loop",
+            "asyncio",
         ],
         env=env,
     )

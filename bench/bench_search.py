@@ -355,7 +355,7 @@ def start_server(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]
     log = (workdir / f"server-{port}.log").open("wb")
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "registry.asgi:build", "--host",
-         "127.0.0.1", "--port", str(port), "--no-access-log", "--loop", "uvloop",
+         "127.0.0.1", "--port", str(port), "--no-access-log", "--loop", "asyncio",
          "--http", "httptools"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip

@@ -95,7 +95,7 @@ class LogApi(Controller):
     async def consistency(
         self,
         from_size: Annotated[
-            str | None, QueryParameter(query="from", description="a whole number", required=False)
+            str | None, QueryParameter(name="from", description="a whole number", required=False)
         ] = None,
         to: Whole = None,
     ) -> dict[str, Any]:

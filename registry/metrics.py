@@ -5,8 +5,8 @@ middleware (registry/logs.py) with the route template as the `path` label
 (`/v/{number}`, never `/v/SMT-...`: one series per route, not per certificate).
 It keeps the series and label names of Litestar's Prometheus middleware, which
 it replaces: that middleware built a `Request`, a label dict and a wrapped
-`send` for every answer and looked each series up by its labels, about a third
-of the verification page's time (docs/benchmarks.md). Here one labelled child a
+`send` for every answer and looked each series up by its labels, a sixth of
+the verification page's time (docs/benchmarks.md). Here one labelled child a
 route and status is kept, so counting an answer is a dict lookup and three
 increments. The registry's own series:
 

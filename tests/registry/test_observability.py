@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 from litestar import get
 from litestar.testing import TestClient
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from registry.app import create_app
@@ -78,11 +79,28 @@ def test_server_errors_are_counted_and_static_files_and_the_scrape_are_not(
     def broken() -> None:
         raise RuntimeError("a bug")
 
+    @get("/busy-for-a-test", sync_to_thread=False)
+    def busy() -> float:
+        """How many requests of this route are in progress, asked while one is."""
+        families = text_string_to_metric_families(generate_latest().decode())
+        return sample(
+            {f.name: f for f in families},
+            "starmark_requests_in_progress",
+            method="GET",
+            path="/busy-for-a-test",
+        )
+
     app = create_app(settings, engine=clean_db)
     app.register(broken)
+    app.register(busy)
     with TestClient(app=app, raise_server_exceptions=False) as client:
         before = exposition(client)
         assert client.get("/broken-for-a-test").status_code == 500
+        assert client.get("/busy-for-a-test").json() == 1
+        assert (
+            sample(exposition(client), "starmark_requests_in_progress", path="/busy-for-a-test")
+            == 0
+        )
         assert client.get(static_url("css/site.css")).status_code == 200
         after = exposition(client)
 

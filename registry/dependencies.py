@@ -56,7 +56,7 @@ async def provide_principal(request: Request[Any, Any, Any]) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise UnauthorizedError("use `Authorization: Bearer <token>`")
-    return await authenticate(token.strip(), request_id=current_request_id())
+    return await authenticate(token.strip(), now=utc_now(), request_id=current_request_id())
 
 
 def parse_at(value: str | None, *, field: str, now: datetime) -> datetime:

@@ -28,7 +28,8 @@ STARMARK = Path(sys.executable).parent / "starmark"
 CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "screenshot passphrase"  # noqa: S105 - a throw-away registry
 WIDTHS = {"laptop": {"width": 1366, "height": 768}, "tablet": {"width": 820, "height": 1180}}
-CLERK = "clerk@smdemo.example"
+# Not the demo's own account (`starmark demo` makes clerk@smdemo.example, password unset).
+CLERK = "screens@smdemo.example"
 OPERATOR = "ops@registry.example"
 
 

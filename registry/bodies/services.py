@@ -10,8 +10,8 @@ import secrets
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -760,10 +760,15 @@ async def revoke_token(prefix: str, *, now: datetime, principal: Principal) -> N
 
 
 async def list_tokens(body_code: str) -> list[dict[str, Any]]:
-    """A body's tokens, newest first: prefix, label, created_at, revoked_at (never the secret)."""
+    """A body's tokens, newest first: prefix, label, created_at, revoked_at, last_used_at
+    (never the secret)."""
     rows: list[dict[str, Any]] = (
         await ApiToken.select(
-            ApiToken.prefix, ApiToken.label, ApiToken.created_at, ApiToken.revoked_at
+            ApiToken.prefix,
+            ApiToken.label,
+            ApiToken.created_at,
+            ApiToken.revoked_at,
+            ApiToken.last_used_at,
         )
         .where(ApiToken.body.code == body_code)
         .order_by(ApiToken.id, ascending=False)
@@ -771,21 +776,43 @@ async def list_tokens(body_code: str) -> list[dict[str, Any]]:
     return rows
 
 
-async def authenticate(token: str, *, request_id: str | None = None) -> Principal:
+#: How stale a token's `last_used_at` may get: it is written at most once this long,
+#: so a busy program's calls do not each write (SQLite has one writer).
+LAST_USED_STEP: Final = timedelta(hours=1)
+
+
+async def authenticate(token: str, *, now: datetime, request_id: str | None = None) -> Principal:
     if not token.startswith(TOKEN_PREFIX):
         raise UnauthorizedError("the bearer token is not a Starmark token")
     row = (
         await ApiToken.select(
-            ApiToken.prefix, ApiToken.is_operator, ApiToken.body.code.as_alias("body_code")
+            ApiToken.id,
+            ApiToken.prefix,
+            ApiToken.is_operator,
+            ApiToken.last_used_at,
+            ApiToken.body.code.as_alias("body_code"),
         )
         .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_null())
         .first()
     )
     if row is None:
         raise UnauthorizedError("the bearer token is unknown or revoked")
+    last_used = row["last_used_at"]
+    if last_used is None or now - last_used >= LAST_USED_STEP:
+        await _note_use(row["id"], now)
     return Principal(
         actor=f"token:{row['prefix']}",
         body_code=row["body_code"],
         is_operator=bool(row["is_operator"]),
         request_id=request_id,
     )
+
+
+async def _note_use(token_id: int, now: datetime) -> None:
+    """Writes when the token was used. A database too busy to take it does not refuse
+    the request: the next use writes it."""
+    try:
+        async with write_transaction(ApiToken._meta.db):
+            await ApiToken.update({ApiToken.last_used_at: now}).where(ApiToken.id == token_id)
+    except Exception as e:  # a note, never a reason to refuse
+        log.warning("could not note the use of token %s: %s", token_id, e)

@@ -77,3 +77,6 @@ class ApiToken(Table, tablename="api_token"):
     label = Varchar(length=200, default="")
     created_at = Timestamptz(default=TimestamptzNow())
     revoked_at = Timestamptz(null=True, default=None)
+    #: When a request last authenticated with it, to the hour (`LAST_USED_STEP`);
+    #: null while it never has.
+    last_used_at = Timestamptz(null=True, default=None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from litestar.testing import TestClient
 
+from registry.bodies.tables import ApiToken
+from signing.instants import CST
 from tests.conftest import run
 from tests.factories import BodyFixture, certificate_fields, count_rows
 from tests.registry.console.conftest import console_message, csrf_token, make_user, sign_in
@@ -71,6 +74,51 @@ def test_a_token_is_shown_once_works_against_the_api_and_is_refused_once_revoked
         headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
     )
     assert refused.status_code == 401
+
+
+_LAST_USED = re.compile(r'<tr data-prefix="([^"]+)">.*?<td data-last-used>([^<]*)</td>', re.S)
+
+
+def test_the_tokens_page_says_when_each_token_was_last_used(
+    clerk: TestClient[Any], body: BodyFixture
+) -> None:
+    _, unused = _create_token(clerk, "spare")
+    _, token = _create_token(clerk, "ERP")
+
+    def last_used() -> dict[str, str]:
+        page = clerk.get("/console/tokens", headers={"Accept-Language": "zh-CN"})
+        return dict(_LAST_USED.findall(page.text))
+
+    assert last_used()[token[:12]] == "从未使用"
+
+    def stored() -> datetime | None:
+        row = run(
+            ApiToken.select(ApiToken.last_used_at)
+            .where(ApiToken.prefix == token[:12])
+            .first()
+            .run()
+        )
+        assert row is not None
+        return row["last_used_at"]  # type: ignore[no-any-return]
+
+    before = datetime.now(UTC)
+    noted = []
+    for number in ("SMT-2026-0110", "SMT-2026-0111"):
+        issued = clerk.post(
+            "/api/v1/certificates",
+            json=certificate_fields(number),
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+        )
+        assert issued.status_code == 201, issued.text
+        noted.append(stored())
+    # Two uses within the hour are one write: the second finds the first's time fresh.
+    assert noted[0] is not None and noted[1] == noted[0]
+    assert before - timedelta(seconds=1) <= noted[0] <= datetime.now(UTC)
+
+    shown = last_used()
+    assert shown[unused[:12]] == "从未使用"
+    # In China Standard Time, to the minute, as the console's other times.
+    assert shown[token[:12]] == noted[0].astimezone(CST).strftime("%Y-%m-%d %H:%M")
 
 
 def test_a_viewer_reads_tokens_and_keys_but_cannot_create_or_rotate(

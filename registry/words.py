@@ -13,8 +13,10 @@ both languages, as the levels are.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final, Literal
 
+from signing.instants import CST
 from signing.scheme import StarLevel
 
 __all__ = [
@@ -22,6 +24,7 @@ __all__ = [
     "STATUS_WORDS",
     "EventWords",
     "StatusWords",
+    "cst_text",
     "event_words",
     "install_words",
     "star_level",
@@ -114,3 +117,14 @@ def install_words(engine: Any) -> None:
     env.globals["status_words"] = status_words
     env.globals["event_words"] = event_words
     env.globals["star_level"] = star_level
+
+
+def cst_text(moment: datetime | str | None) -> str:
+    """An instant as people in China read it (PRODUCT §1): `YYYY-MM-DD HH:MM`, China
+    Standard Time, on the pages, the console and the command line. A signed
+    document's instant may come as RFC 3339 text; None is ""."""
+    if moment is None:
+        return ""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.astimezone(CST).strftime("%Y-%m-%d %H:%M")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,6 +19,7 @@ from registry.settings import (
     Settings,
     serve_environment,
 )
+from registry.words import cst_text
 from signing.errors import MalformedError
 from signing.instants import parse_instant
 from signing.keys import PrivateKey
@@ -275,6 +277,37 @@ def token_create(body_code: str | None, operator: bool, label: str) -> None:
     new = run_with_database(work)
     click.echo(f"token {new.prefix}… for {body_code or 'the operator'}; it is shown only once:")
     click.echo(new.token)
+
+
+@token_group.command(name="list")
+@click.option("--body", "body_code", required=True, help="The body whose tokens to list.")
+def token_list(body_code: str) -> None:
+    """A body's tokens, newest first: prefix, created, last used, state, label.
+
+    Times are China Standard Time, as in the console; "last used" is to the hour.
+    """
+
+    async def work(settings: Settings, vault: HostedKeyVault) -> list[dict[str, Any]]:
+        await bodies.get_body(body_code)  # an unknown code is an error, not an empty list
+        return await bodies.list_tokens(body_code)
+
+    rows = run_with_database(work)
+    if not rows:
+        click.echo(f"{body_code} has no tokens")
+    for row in rows:
+        last_used = row["last_used_at"]
+        revoked = row["revoked_at"]
+        click.echo(
+            "\t".join(
+                (
+                    f"{row['prefix']}…",
+                    f"created {cst_text(row['created_at'])}",
+                    f"last used {cst_text(last_used) if last_used else 'never'}",
+                    f"revoked {cst_text(revoked)}" if revoked else "active",
+                    row["label"],
+                )
+            )
+        )
 
 
 @token_group.command(name="revoke")

@@ -8,7 +8,6 @@ the session across a redirect (`guards.flash`) and shown by the next page.
 from __future__ import annotations
 
 import functools
-from datetime import datetime
 from typing import Any
 
 from litestar import MediaType, Request, Response
@@ -19,7 +18,7 @@ from registry.console.accounts import ConsoleAccount
 from registry.console.guards import take_flash
 from registry.errors import RegistryError
 from registry.i18n import Catalogs, current_language, negotiate, using_language
-from signing.instants import CST
+from registry.words import cst_text
 from signing.scheme import GB_T_27922_2011
 
 __all__ = ["_", "error", "error_page", "ok", "page"]
@@ -42,14 +41,6 @@ def level_thresholds(lang: str) -> list[tuple[float, str]]:
         (float(minimum), level.en if lang == "en" else level.zh)
         for minimum, level in GB_T_27922_2011.thresholds
     ]
-
-
-def cst_text(moment: datetime | str) -> str:
-    """An instant as people in China read it (PRODUCT §1: dates are China Standard Time);
-    a signed document's instant comes as RFC 3339 text."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    return moment.astimezone(CST).strftime("%Y-%m-%d %H:%M")
 
 
 def ok(text: str) -> dict[str, str]:

@@ -41,6 +41,7 @@ from registry.search.schemas import SearchPage as SearchPageSchema
 from registry.search.services import SearchPage
 from registry.settings import Settings
 from registry.verification.services import VerificationService
+from registry.words import cst_text
 from signing.identifiers import PROVINCES
 from signing.instants import CST, format_instant
 
@@ -142,13 +143,6 @@ def province_name(code: str) -> str:
     return PROVINCES.get(code, code)
 
 
-def _cst(value: datetime | None) -> str:
-    """An instant as people in China read it: `YYYY-MM-DD HH:MM`, China Standard Time."""
-    if value is None:
-        return ""
-    return value.astimezone(CST).strftime("%Y-%m-%d %H:%M")
-
-
 def _iso(value: datetime | None) -> str:
     return format_instant(value) if value is not None else ""
 
@@ -159,7 +153,7 @@ def _page_context() -> dict[str, Any]:
         "levels": list(LEVELS),
         "statuses": list(STATUSES),
         "province_name": province_name,
-        "cst": _cst,
+        "cst": cst_text,
         "iso": _iso,
         "cst_zone": CST,
         "max_query": MAX_QUERY_CHARS,

@@ -41,6 +41,7 @@ from registry.verification.services import (
     canonical_number,
     mark_bytes,
 )
+from registry.words import cst_text
 from signing.instants import CST, format_instant
 from signing.status import SURVEILLANCE_OVERDUE
 
@@ -93,10 +94,6 @@ def verification_lifespan(
 # ------------------------------------------------------------------------- rendering
 
 
-def _cst(value: datetime) -> str:
-    return value.astimezone(CST).strftime("%Y-%m-%d %H:%M")
-
-
 def _signed_day(name: str, value: date) -> Markup:
     return Markup('<span data-signed="{}">{}</span>').format(name, value.isoformat())
 
@@ -135,7 +132,7 @@ def _page_context(view: CertificateView, *, at: datetime | None, en: bool) -> di
         "at_day": (at or verdict.as_of).astimezone(CST).date().isoformat(),
         "en": en,
         "checked_at": _CHECKED_AT,
-        "cst": _cst,
+        "cst": cst_text,
         "iso": format_instant,
         "signed_day": _signed_day,
     }

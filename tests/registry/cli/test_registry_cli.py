@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from litestar.testing import TestClient
 
 from registry.cli import main
 from registry.settings import Settings
+from signing.instants import CST
 from tests.factories import certificate_fields, count_rows, make_body
 
 STARMARK = Path(sys.executable).parent / "starmark"
@@ -327,6 +329,40 @@ def test_a_revoked_token_stops_working(
     )
     assert refused.status_code == 401
     assert client.get("/api/v1/certificates/REV-TOK-0002").status_code == 404
+
+
+def test_token_list_says_when_each_token_was_last_used_and_which_are_revoked(
+    client: TestClient[Any], settings: Settings, cli_env: dict[str, str]
+) -> None:
+    body = make_body(settings)
+    runner = CliRunner()
+    made = runner.invoke(main, ["token", "create", "--body", body.code, "--label", "ERP"],
+                         env=cli_env)  # fmt: skip
+    spare = made.stdout.strip().splitlines()[-1][:12]
+
+    def listed() -> dict[str, list[str]]:
+        result = runner.invoke(main, ["token", "list", "--body", body.code], env=cli_env)
+        assert result.exit_code == 0, result.output
+        return {line.split("\t")[0]: line.split("\t") for line in result.stdout.splitlines()}
+
+    assert listed()[f"{body.token[:12]}…"][2] == "last used never"
+    assert client.post("/api/v1/certificates", json=certificate_fields("LST-TOK-0001"),
+                       headers=body.auth).status_code == 201  # fmt: skip
+    assert runner.invoke(main, ["token", "revoke", spare], env=cli_env).exit_code == 0
+
+    rows = listed()
+    used = rows[f"{body.token[:12]}…"]
+    # China Standard Time, as the console shows it; this minute or the one before.
+    now = datetime.now(UTC)
+    assert used[2] in {
+        f"last used {(now - timedelta(minutes=m)).astimezone(CST):%Y-%m-%d %H:%M}" for m in (0, 1)
+    }
+    assert used[3] == "active"
+    never_used = rows[f"{spare}…"]
+    assert never_used[2] == "last used never"
+    assert never_used[3].startswith("revoked ") and never_used[4] == "ERP"
+    unknown = runner.invoke(main, ["token", "list", "--body", "NOSUCH"], env=cli_env)
+    assert unknown.exit_code == 1 and "no certification body" in unknown.output
 
 
 @pytest.mark.parametrize(

@@ -53,8 +53,10 @@ __all__ = [
     "row_to_fields",
 ]
 
-#: Below this many rows an import is prepared in its own process.
-PROCESS_MIN_ROWS: Final = 5000
+#: Below this many rows an import is prepared in its own process. Where the two
+#: break even on two cores (bench/bench_import.py, docs/benchmarks.md): workers
+#: are 10% slower at 5,000 rows, even at 7,500, 14% faster at 10,000.
+PROCESS_MIN_ROWS: Final = 7500
 #: Rows a worker prepares per task: large enough that pickling is a small
 #: share, small enough that the first batch is written soon.
 CHUNK_ROWS: Final = 500

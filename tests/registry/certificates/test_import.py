@@ -234,7 +234,9 @@ def test_an_import_killed_mid_run_resumes_from_the_same_file(
     client: TestClient[Any], settings: Settings, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
     make_body(settings)
-    total = 5000  # three batches of at most 2,000 rows, each its own transaction
+    # Signed in worker processes (the size the command hands to them); batches of at
+    # most 2,000 rows, each its own transaction.
+    total = preparing.PROCESS_MIN_ROWS
     numbers = [f"RES-2026-{i:05d}" for i in range(total)]
     path = write_csv(tmp_path / "big.csv", [row(n) for n in numbers], encoding="utf-8")
     command = [str(STARMARK), "cert", "import", str(path), "--body", "CQCT", "--quiet"]
